@@ -1,0 +1,18 @@
+# Writes OUT, a C file holding every sql/NNN_name.sql as a byte array, so the binary carries its
+# migrations and needs no source tree at run time. Run by add_custom_command with -DSQL_DIR -DOUT.
+file(GLOB files "${SQL_DIR}/[0-9][0-9][0-9]_*.sql")
+list(SORT files)
+set(body "/* generated from sql/ by cmake/embed_sql.cmake: do not edit */\n#include <stddef.h>\n#include \"store/migrations.h\"\n\n")
+set(table "")
+foreach(f ${files})
+    get_filename_component(name ${f} NAME_WE)
+    string(SUBSTRING ${name} 0 3 version)
+    string(REGEX REPLACE "^0+" "" version "${version}")
+    file(READ ${f} hex HEX)
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+    string(APPEND body "static const char sql_${name}[] = {${bytes}0x00};\n")
+    string(APPEND table "    {${version}, \"${name}\", sql_${name}},\n")
+endforeach()
+string(APPEND body "\nconst ts_migration_t ts_migrations[] = {\n${table}    {0, NULL, NULL}};\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,50 @@
+#ifndef TESSERA_CONFIG_H
+#define TESSERA_CONFIG_H
+
+#include <stddef.h>
+#include "tessera/log.h"
+
+/* Where a value came from: the CLI refuses secrets written into the config text itself. */
+typedef enum en_ts_config_source_t { TS_CONFIG_DEFAULT, TS_CONFIG_FILE, TS_CONFIG_ENV } ts_config_source_t;
+
+/* Loaded once before any thread starts and read-only afterwards. Durations are in seconds. */
+typedef struct st_ts_config_t {
+    char *issuer;
+    char *listen;      /* as written: "host:port" or "[v6]:port" */
+    char *listen_host; /* parsed from listen */
+    unsigned listen_port;
+    unsigned threads; /* 0 = one per core */
+    int behind_tls_proxy;
+    char *tls_certificate_file;
+    char *tls_private_key_file;
+    int http2;
+    size_t max_request_body;
+    size_t max_header_bytes;
+    unsigned shutdown_timeout;
+    char *database;
+    ts_config_source_t database_source;
+    char *database_password_file;
+    unsigned db_pool_size;
+    unsigned db_query_timeout;
+    unsigned db_max_queue;
+    char *key_encryption_key_file;
+    unsigned key_rotation_period;
+    unsigned key_retention;
+    unsigned sync_interval;
+    ts_log_level_t log_level;
+} ts_config_t;
+
+/** fills c with the defaults, then the file at path (NULL: none), then TESSERA_* environment variables
+ *  (and DATABASE_URL), then checks the whole. -1 with a message naming the key in err. */
+int ts_config_load(ts_config_t *c, const char *path, char *err, size_t errlen);
+/** sets one key from text, as a line of the file would; -1 with a message in err */
+int ts_config_set(ts_config_t *c, const char *key, const char *value, ts_config_source_t source, char *err, size_t errlen);
+/** parses "90", "30s", "15m", "12h", "7d" into seconds; -1 when malformed or over max */
+int ts_config_parse_duration(const char *s, unsigned max, unsigned *out);
+/** parses "16384", "16k", "1m" into bytes; -1 when malformed or over max */
+int ts_config_parse_size(const char *s, size_t max, size_t *out);
+/** 1 when host names a loopback address (127.0.0.0/8, ::1, localhost) */
+int ts_config_host_is_loopback(const char *host);
+void ts_config_dispose(ts_config_t *c);
+
+#endif

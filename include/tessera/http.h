@@ -1,0 +1,92 @@
+#ifndef TESSERA_HTTP_H
+#define TESSERA_HTTP_H
+
+/* The HTTP layer: the only code that includes h2o.h. */
+#include <pthread.h>
+#include <h2o.h>
+#include <jansson.h>
+#include "tessera/config.h"
+#include "tessera/db_pool.h"
+#include "tessera/error.h"
+#include "tessera/sync.h"
+
+typedef struct st_ts_server_t ts_server_t;
+
+/* What a handler needs from the process: read-only after start-up. */
+typedef struct st_ts_app_t {
+    const ts_config_t *conf;
+    ts_snapshots_t *snaps;
+    int tls;                     /* the listener speaks TLS */
+    h2o_iovec_t discovery_oidc;  /* /.well-known/openid-configuration body */
+    h2o_iovec_t discovery_oauth; /* /.well-known/oauth-authorization-server body */
+} ts_app_t;
+
+/* One loop thread: its own h2o context, listener, and database connections. */
+typedef struct st_ts_worker_t {
+    h2o_context_t ctx; /* first: handlers get back to the worker from req->conn->ctx */
+    h2o_accept_ctx_t accept_ctx;
+    ts_server_t *server;
+    const ts_app_t *app;
+    unsigned index;
+    pthread_t thread;
+    int listen_fd;
+    h2o_socket_t *listener;
+    ts_db_pool_t *db;
+    size_t conns; /* open client connections, for the graceful stop */
+    h2o_multithread_receiver_t control;
+    int stopping;
+    uint64_t stop_deadline;
+    h2o_timeout_t stop_poll;
+    h2o_timeout_entry_t stop_entry;
+} ts_worker_t;
+
+/** the worker that runs req */
+static inline ts_worker_t *ts_http_worker(h2o_req_t *req)
+{
+    return H2O_STRUCT_FROM_MEMBER(ts_worker_t, ctx, req->conn->ctx);
+}
+
+/** runs the server until SIGTERM/SIGINT (graceful stop) ; SIGHUP reloads the TLS certificate. 0 on a clean stop. */
+int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps);
+
+/* ---- responses (src/http/respond.c) ------------------------------------------------------------ */
+
+/** sends {"error", "error_description"} with err's status; description NULL uses the table's. Returns 0. */
+int ts_http_send_error(h2o_req_t *req, ts_err_t err, const char *description);
+/** sends body (copied) with status and content type; adds the security headers. Returns 0. */
+int ts_http_send(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len);
+/** serializes json (stolen) and sends it with status. Returns 0. */
+int ts_http_send_json(h2o_req_t *req, int status, json_t *json);
+/** adds a response header */
+void ts_http_header(h2o_req_t *req, const char *name, const char *value);
+/** adds Cache-Control: no-store and Pragma: no-cache, for responses that carry tokens or secrets */
+void ts_http_no_store(h2o_req_t *req);
+
+/* ---- request parameters (src/http/form.c) ----------------------------------------------------- */
+
+typedef struct st_ts_param_t {
+    const char *name;
+    const char *value;
+    size_t value_len;
+} ts_param_t;
+
+#define TS_FORM_MAX_PARAMS 64
+#define TS_FORM_MAX_NAME 64
+#define TS_FORM_MAX_VALUE 8192
+
+typedef struct st_ts_params_t {
+    ts_param_t items[TS_FORM_MAX_PARAMS];
+    size_t count;
+} ts_params_t;
+
+/** decodes application/x-www-form-urlencoded (also a query string) into pool memory: '+' and %XX decoded,
+ *  values NUL-terminated; a repeated name, a malformed escape, a NUL byte, more than TS_FORM_MAX_PARAMS
+ *  parameters or an over-long name or value is TS_ERR_INVALID_REQUEST with *why set. */
+ts_err_t ts_http_parse_form(h2o_mem_pool_t *pool, const char *s, size_t len, ts_params_t *out, const char **why);
+/** the value of name, or NULL */
+const char *ts_http_param(const ts_params_t *params, const char *name);
+/** parses req's body as a form: the content type must be application/x-www-form-urlencoded; sends the error
+ *  response itself and returns -1 on failure */
+int ts_http_read_form_or_reply(h2o_req_t *req, ts_params_t *out);
+
+#endif

@@ -1,0 +1,141 @@
+/* What every command shares: database, key-encryption key, messages, output. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+#include "tessera/cli.h"
+
+static void vsay(const char *fmt, va_list ap)
+{
+    fputs("tessera: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int ts_cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+    return TS_EXIT_USAGE;
+}
+
+int ts_cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+    return TS_EXIT_FAILURE;
+}
+
+const char *ts_cli_option(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+int ts_cli_open_db(ts_cli_t *cli)
+{
+    char err[1024];
+    if (cli->db != NULL)
+        return 0;
+    if ((cli->db = ts_store_connect(&cli->conf, "tessera-cli", err, sizeof(err))) == NULL) {
+        ts_cli_fail("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_kek_file(const char *path, char *out, size_t cap)
+{
+    struct stat st;
+    FILE *fp = fopen(path, "r");
+    size_t n;
+
+    if (fp == NULL) {
+        ts_cli_fail("key_encryption_key_file: cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077) != 0)
+        fprintf(stderr, "tessera: warning: %s is readable by group or others; chmod 600 it\n", path);
+    n = fread(out, 1, cap - 1, fp);
+    fclose(fp);
+    out[n] = '\0';
+    return (int)n;
+}
+
+int ts_cli_load_kek(ts_cli_t *cli)
+{
+    char text[256];
+    const char *env = getenv("TESSERA_KEY_ENCRYPTION_KEY");
+    int n, ret = 0;
+
+    if (cli->have_kek)
+        return 0;
+    if (env != NULL && *env != '\0') {
+        n = snprintf(text, sizeof(text), "%s", env);
+    } else if (*cli->conf.key_encryption_key_file != '\0') {
+        if ((n = read_kek_file(cli->conf.key_encryption_key_file, text, sizeof(text))) < 0)
+            return -1;
+    } else {
+        ts_cli_fail("no key-encryption key: set TESSERA_KEY_ENCRYPTION_KEY or key_encryption_key_file "
+                    "(32 random bytes as 64 hex digits, e.g. from `openssl rand -hex 32`)");
+        return -1;
+    }
+    if (n <= 0 || (size_t)n >= sizeof(text) || ts_kek_parse(text, (size_t)n, &cli->kek) != 0) {
+        ts_cli_fail("the key-encryption key must be 32 bytes written as 64 hex digits or 43 base64url characters");
+        ret = -1;
+    } else {
+        cli->have_kek = 1;
+    }
+    ts_crypto_cleanse(text, sizeof(text));
+    return ret;
+}
+
+void ts_cli_print_json(json_t *value)
+{
+    char *s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (s != NULL) {
+        puts(s);
+        free(s);
+    }
+    json_decref(value);
+}
+
+int ts_cli_read_secret(const char *prompt, char *out, size_t cap)
+{
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    size_t n;
+
+    if (tty) {
+        fputs(prompt, stderr);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *got = fgets(out, (int)cap, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (got == NULL)
+        return -1;
+    n = strcspn(out, "\r\n");
+    if (out[n] == '\0' && n == cap - 1) /* no newline within cap: too long */
+        return -1;
+    out[n] = '\0';
+    return 0;
+}

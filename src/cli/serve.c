@@ -1,0 +1,33 @@
+/* `tessera serve`: keys and snapshots first (blocking is fine before the loops start), then the loops. */
+#include "tessera/cli.h"
+#include "tessera/http.h"
+#include "tessera/log.h"
+#include "tessera/sync.h"
+
+int ts_cli_serve(ts_cli_t *cli, int argc, char **argv)
+{
+    ts_snapshots_t snaps;
+    ts_sync_t *sync;
+    char err[1024];
+    int ret = TS_EXIT_FAILURE;
+
+    if (argc > 1)
+        return ts_cli_usage("usage: tessera serve");
+    if (ts_cli_load_kek(cli) != 0)
+        return TS_EXIT_FAILURE;
+    ts_slot_init(&snaps.keyring);
+    if (ts_sync_prime(&cli->conf, &cli->kek, &snaps, err, sizeof(err)) != 0) {
+        ts_log_error("cannot start: %s", err);
+        goto out;
+    }
+    if ((sync = ts_sync_start(&cli->conf, &cli->kek, &snaps)) == NULL) {
+        ts_log_error("cannot start the sync thread");
+        goto out;
+    }
+    if (ts_server_run(&cli->conf, &snaps) == 0)
+        ret = TS_EXIT_OK;
+    ts_sync_stop(sync);
+out:
+    ts_slot_dispose(&snaps.keyring);
+    return ret;
+}

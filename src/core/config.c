@@ -1,0 +1,367 @@
+/* Table-driven configuration: every key, its type, bounds and default in one place (as Redis's
+ * src/config.c does). Values are checked as they are loaded; the result is frozen before threads start. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tessera/config.h"
+
+typedef enum en_type_t { T_STRING, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_LOGLEVEL } type_t;
+
+typedef struct st_config_row_t {
+    const char *name;
+    type_t type;
+    size_t offset;
+    unsigned long long min, max;
+    const char *defval;
+} config_row_t;
+
+#define F(field) offsetof(ts_config_t, field)
+#define DAY (24u * 3600u)
+
+static const config_row_t rows[] = {
+    {"issuer", T_STRING, F(issuer), 0, 0, "http://127.0.0.1:8080"},
+    {"listen", T_STRING, F(listen), 0, 0, "127.0.0.1:8080"},
+    {"threads", T_UINT, F(threads), 0, 64, "0"},
+    {"behind_tls_proxy", T_BOOL, F(behind_tls_proxy), 0, 1, "no"},
+    {"tls_certificate_file", T_STRING, F(tls_certificate_file), 0, 0, ""},
+    {"tls_private_key_file", T_STRING, F(tls_private_key_file), 0, 0, ""},
+    {"http2", T_BOOL, F(http2), 0, 1, "no"},
+    {"max_request_body", T_SIZE, F(max_request_body), 1024, 1024 * 1024, "16k"},
+    {"max_header_bytes", T_SIZE, F(max_header_bytes), 1024, 64 * 1024, "16k"},
+    {"shutdown_timeout", T_DURATION, F(shutdown_timeout), 1, 300, "10s"},
+    {"database", T_STRING, F(database), 0, 0, ""},
+    {"database_password_file", T_STRING, F(database_password_file), 0, 0, ""},
+    {"db_pool_size", T_UINT, F(db_pool_size), 1, 32, "2"},
+    {"db_query_timeout", T_DURATION, F(db_query_timeout), 1, 300, "5s"},
+    {"db_max_queue", T_UINT, F(db_max_queue), 1, 100000, "512"},
+    {"key_encryption_key_file", T_STRING, F(key_encryption_key_file), 0, 0, ""},
+    {"key_rotation_period", T_DURATION, F(key_rotation_period), 5, 365 * DAY, "30d"},
+    {"key_retention", T_DURATION, F(key_retention), 5, 365 * DAY, "2d"},
+    {"sync_interval", T_DURATION, F(sync_interval), 1, 3600, "60s"},
+    {"log_level", T_LOGLEVEL, F(log_level), 0, 0, "info"},
+};
+
+#define MAX_LINE 4096
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const config_row_t *find_row(const char *key)
+{
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); ++i)
+        if (strcmp(rows[i].name, key) == 0)
+            return &rows[i];
+    return NULL;
+}
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *out, const char **rest)
+{
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    unsigned long long v = 0;
+    for (; isdigit((unsigned char)*s); ++s) {
+        v = v * 10 + (unsigned)(*s - '0');
+        if (v > max)
+            return -1;
+    }
+    *out = v;
+    *rest = s;
+    return 0;
+}
+
+int ts_config_parse_duration(const char *s, unsigned max, unsigned *out)
+{
+    unsigned long long v, mul = 1;
+    const char *rest;
+    if (parse_uint(s, max, &v, &rest) != 0)
+        return -1;
+    switch (*rest) {
+    case '\0':
+    case 's':
+        break;
+    case 'm':
+        mul = 60;
+        break;
+    case 'h':
+        mul = 3600;
+        break;
+    case 'd':
+        mul = DAY;
+        break;
+    default:
+        return -1;
+    }
+    if (*rest != '\0' && rest[1] != '\0')
+        return -1;
+    if (v * mul > max)
+        return -1;
+    *out = (unsigned)(v * mul);
+    return 0;
+}
+
+int ts_config_parse_size(const char *s, size_t max, size_t *out)
+{
+    unsigned long long v, mul = 1;
+    const char *rest;
+    if (parse_uint(s, max, &v, &rest) != 0)
+        return -1;
+    if (*rest == 'k' || *rest == 'K')
+        mul = 1024;
+    else if (*rest == 'm' || *rest == 'M')
+        mul = 1024 * 1024;
+    else if (*rest != '\0')
+        return -1;
+    if (*rest != '\0' && rest[1] != '\0')
+        return -1;
+    if (v * mul > max)
+        return -1;
+    *out = (size_t)(v * mul);
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    if (strcmp(s, "yes") == 0 || strcmp(s, "on") == 0 || strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+        *out = 1;
+    else if (strcmp(s, "no") == 0 || strcmp(s, "off") == 0 || strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+static int has_control_chars(const char *s)
+{
+    for (; *s != '\0'; ++s)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+int ts_config_set(ts_config_t *c, const char *key, const char *value, ts_config_source_t source, char *err, size_t errlen)
+{
+    const config_row_t *row = find_row(key);
+    char *field = (char *)c + (row != NULL ? row->offset : 0);
+
+    if (row == NULL)
+        return fail(err, errlen, "unknown configuration key '%s'", key);
+    if (strlen(value) >= MAX_LINE || has_control_chars(value))
+        return fail(err, errlen, "%s: value has control characters or is too long", key);
+
+    switch (row->type) {
+    case T_STRING: {
+        char *copy = strdup(value);
+        if (copy == NULL)
+            return fail(err, errlen, "%s: out of memory", key);
+        free(*(char **)field);
+        *(char **)field = copy;
+        if (strcmp(key, "database") == 0)
+            c->database_source = source;
+        return 0;
+    }
+    case T_BOOL:
+        if (parse_bool(value, (int *)field) != 0)
+            return fail(err, errlen, "%s: expected yes or no, got '%s'", key, value);
+        return 0;
+    case T_UINT: {
+        unsigned long long v;
+        const char *rest;
+        if (parse_uint(value, row->max, &v, &rest) != 0 || *rest != '\0' || v < row->min)
+            return fail(err, errlen, "%s: expected a whole number from %llu to %llu, got '%s'", key, row->min, row->max, value);
+        *(unsigned *)field = (unsigned)v;
+        return 0;
+    }
+    case T_DURATION: {
+        unsigned v;
+        if (ts_config_parse_duration(value, (unsigned)row->max, &v) != 0 || v < row->min)
+            return fail(err, errlen, "%s: expected a duration (like 30s, 15m, 12h, 7d) from %llus to %llus, got '%s'", key, row->min,
+                        row->max, value);
+        *(unsigned *)field = v;
+        return 0;
+    }
+    case T_SIZE: {
+        size_t v;
+        if (ts_config_parse_size(value, (size_t)row->max, &v) != 0 || v < row->min)
+            return fail(err, errlen, "%s: expected a size (like 16k) from %llu to %llu bytes, got '%s'", key, row->min, row->max,
+                        value);
+        *(size_t *)field = v;
+        return 0;
+    }
+    case T_LOGLEVEL:
+        if (ts_log_level_parse(value, (ts_log_level_t *)field) != 0)
+            return fail(err, errlen, "%s: expected debug, info, warn or error, got '%s'", key, value);
+        return 0;
+    }
+    return fail(err, errlen, "%s: unsupported type", key);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        ++s;
+    char *end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+static int load_file(ts_config_t *c, const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "r");
+    char line[MAX_LINE + 2], msg[512];
+    unsigned lineno = 0;
+    int ret = 0;
+
+    if (fp == NULL)
+        return fail(err, errlen, "cannot open configuration file %s: %s", path, strerror(errno));
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        ++lineno;
+        if (strchr(line, '\n') == NULL && !feof(fp)) {
+            ret = fail(err, errlen, "%s:%u: line too long", path, lineno);
+            break;
+        }
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *key = s, *value = s;
+        while (*value != '\0' && !isspace((unsigned char)*value))
+            ++value;
+        if (*value != '\0')
+            *value++ = '\0';
+        value = trim(value);
+        if (ts_config_set(c, key, value, TS_CONFIG_FILE, msg, sizeof(msg)) != 0) {
+            ret = fail(err, errlen, "%s:%u: %s", path, lineno, msg);
+            break;
+        }
+    }
+    fclose(fp);
+    return ret;
+}
+
+static int load_env(ts_config_t *c, char *err, size_t errlen)
+{
+    char envname[80], msg[512];
+    const char *v;
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); ++i) {
+        snprintf(envname, sizeof(envname), "TESSERA_%s", rows[i].name);
+        for (char *p = envname; *p != '\0'; ++p)
+            *p = (char)toupper((unsigned char)*p);
+        if ((v = getenv(envname)) != NULL && ts_config_set(c, rows[i].name, v, TS_CONFIG_ENV, msg, sizeof(msg)) != 0)
+            return fail(err, errlen, "environment %s: %s", envname, msg);
+    }
+    if ((v = getenv("DATABASE_URL")) != NULL && *v != '\0' && ts_config_set(c, "database", v, TS_CONFIG_ENV, msg, sizeof(msg)) != 0)
+        return fail(err, errlen, "environment DATABASE_URL: %s", msg);
+    return 0;
+}
+
+int ts_config_host_is_loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || strncmp(host, "127.", 4) == 0;
+}
+
+static int parse_listen(ts_config_t *c, char *err, size_t errlen)
+{
+    const char *s = c->listen, *colon;
+    size_t hostlen;
+
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL || close[1] != ':')
+            return fail(err, errlen, "listen: expected [address]:port, got '%s'", c->listen);
+        ++s;
+        hostlen = (size_t)(close - s);
+        colon = close + 1;
+    } else {
+        if ((colon = strrchr(s, ':')) == NULL || memchr(s, ':', (size_t)(colon - s)) != NULL)
+            return fail(err, errlen, "listen: expected address:port, got '%s'", c->listen);
+        hostlen = (size_t)(colon - s);
+    }
+    unsigned long long port;
+    const char *rest;
+    if (hostlen == 0 || parse_uint(colon + 1, 65535, &port, &rest) != 0 || *rest != '\0' || port == 0)
+        return fail(err, errlen, "listen: expected address:port with a port from 1 to 65535, got '%s'", c->listen);
+    free(c->listen_host);
+    if ((c->listen_host = strndup(s, hostlen)) == NULL)
+        return fail(err, errlen, "listen: out of memory");
+    c->listen_port = (unsigned)port;
+    return 0;
+}
+
+/* The issuer is compared byte for byte by relying parties (RFC 8414 §3.3): keep it canonical. */
+static int check_issuer(const ts_config_t *c, char *err, size_t errlen)
+{
+    const char *iss = c->issuer, *host;
+    if (strncmp(iss, "https://", 8) == 0)
+        host = iss + 8;
+    else if (strncmp(iss, "http://", 7) == 0)
+        host = iss + 7;
+    else
+        return fail(err, errlen, "issuer: must be an https URL, got '%s'", iss);
+    if (*host == '\0' || strpbrk(iss, "?#") != NULL || iss[strlen(iss) - 1] == '/' || strpbrk(iss, " \"<>\\") != NULL)
+        return fail(err, errlen, "issuer: must be an absolute URL without query, fragment or trailing slash, got '%s'", iss);
+    if (host == iss + 7) {
+        char h[256];
+        size_t n = strcspn(host, ":/");
+        if (n >= sizeof(h))
+            return fail(err, errlen, "issuer: host too long");
+        memcpy(h, host, n);
+        h[n] = '\0';
+        if (strcmp(h, "[::1]") != 0 && !ts_config_host_is_loopback(h))
+            return fail(err, errlen, "issuer: plain http is only allowed for a loopback host, got '%s'", iss);
+    }
+    return 0;
+}
+
+static int check_all(ts_config_t *c, char *err, size_t errlen)
+{
+    if (check_issuer(c, err, errlen) != 0 || parse_listen(c, err, errlen) != 0)
+        return -1;
+    int has_cert = *c->tls_certificate_file != '\0', has_key = *c->tls_private_key_file != '\0';
+    if (has_cert != has_key)
+        return fail(err, errlen, "%s: TLS needs both tls_certificate_file and tls_private_key_file",
+                    has_cert ? "tls_private_key_file" : "tls_certificate_file");
+    if (!has_cert && !c->behind_tls_proxy && !ts_config_host_is_loopback(c->listen_host))
+        return fail(err, errlen,
+                    "listen: refusing plain HTTP on non-loopback address '%s'; configure TLS or set behind_tls_proxy yes",
+                    c->listen_host);
+    return 0;
+}
+
+int ts_config_load(ts_config_t *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); ++i)
+        if (ts_config_set(c, rows[i].name, rows[i].defval, TS_CONFIG_DEFAULT, err, errlen) != 0)
+            return -1;
+    if (path != NULL && load_file(c, path, err, errlen) != 0)
+        return -1;
+    if (load_env(c, err, errlen) != 0)
+        return -1;
+    return check_all(c, err, errlen);
+}
+
+void ts_config_dispose(ts_config_t *c)
+{
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); ++i)
+        if (rows[i].type == T_STRING) {
+            char **field = (char **)((char *)c + rows[i].offset);
+            free(*field);
+            *field = NULL;
+        }
+    free(c->listen_host);
+    c->listen_host = NULL;
+}

@@ -1,0 +1,31 @@
+/* The one table from error code to RFC 6749 `error` string and HTTP status. */
+#include "tessera/error.h"
+
+static const ts_err_info_t table[TS_ERR__COUNT] = {
+    [TS_OK] = {"", 200, "OK", ""},
+    [TS_ERR_INVALID_REQUEST] = {"invalid_request", 400, "Bad Request", "the request is malformed"},
+    [TS_ERR_INVALID_CLIENT] = {"invalid_client", 401, "Unauthorized", "client authentication failed"},
+    [TS_ERR_INVALID_GRANT] = {"invalid_grant", 400, "Bad Request", "the grant is invalid, expired or revoked"},
+    [TS_ERR_UNAUTHORIZED_CLIENT] = {"unauthorized_client", 400, "Bad Request", "the client may not use this grant type"},
+    [TS_ERR_UNSUPPORTED_GRANT_TYPE] = {"unsupported_grant_type", 400, "Bad Request", "the grant type is not supported"},
+    [TS_ERR_INVALID_SCOPE] = {"invalid_scope", 400, "Bad Request", "the requested scope is invalid"},
+    [TS_ERR_ACCESS_DENIED] = {"access_denied", 403, "Forbidden", "access denied"},
+    [TS_ERR_UNSUPPORTED_RESPONSE_TYPE] = {"unsupported_response_type", 400, "Bad Request", "the response type is not supported"},
+    [TS_ERR_INVALID_TOKEN] = {"invalid_token", 401, "Unauthorized", "the access token is invalid"},
+    [TS_ERR_NOT_FOUND] = {"not_found", 404, "Not Found", "no such endpoint"},
+    [TS_ERR_METHOD_NOT_ALLOWED] = {"invalid_request", 405, "Method Not Allowed", "method not allowed"},
+    [TS_ERR_UNSUPPORTED_MEDIA_TYPE] = {"invalid_request", 400, "Bad Request", "unsupported content type"},
+    [TS_ERR_PAYLOAD_TOO_LARGE] = {"invalid_request", 413, "Payload Too Large", "the request body is too large"},
+    [TS_ERR_HEADERS_TOO_LARGE] = {"invalid_request", 431, "Request Header Fields Too Large", "the request headers are too large"},
+    [TS_ERR_TOO_MANY_REQUESTS] = {"slow_down", 429, "Too Many Requests", "too many requests"},
+    [TS_ERR_TEMPORARILY_UNAVAILABLE] = {"temporarily_unavailable", 503, "Service Unavailable",
+                                        "the service is temporarily unavailable"},
+    [TS_ERR_SERVER_ERROR] = {"server_error", 500, "Internal Server Error", "internal error"},
+};
+
+const ts_err_info_t *ts_err_info(ts_err_t err)
+{
+    if ((unsigned)err >= TS_ERR__COUNT)
+        err = TS_ERR_SERVER_ERROR;
+    return &table[err];
+}

@@ -1,0 +1,16 @@
+#ifndef TESSERA_HTTP_ENDPOINTS_H
+#define TESSERA_HTTP_ENDPOINTS_H
+
+#include "tessera/http.h"
+
+/* Handlers: each receives a request whose path and method the router has already checked. */
+int ts_ep_discovery_oidc(h2o_req_t *req);
+int ts_ep_discovery_oauth(h2o_req_t *req);
+int ts_ep_jwks(h2o_req_t *req);
+int ts_ep_healthz(h2o_req_t *req);
+int ts_ep_readyz(h2o_req_t *req);
+
+/** the single h2o handler: bounds the request, finds the route, answers 404/405 itself */
+int ts_http_route(h2o_handler_t *self, h2o_req_t *req);
+
+#endif

@@ -1,0 +1,81 @@
+/* Every response leaves through here, so every response carries the same security headers, and every
+ * error has the RFC 6749 shape and nothing else (no internals). */
+#include <string.h>
+#include "tessera/http.h"
+
+void ts_http_header(h2o_req_t *req, const char *name, const char *value)
+{
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, value, strlen(value));
+}
+
+void ts_http_no_store(h2o_req_t *req)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("pragma"), 0, NULL, H2O_STRLIT("no-cache"));
+}
+
+static void add_security_headers(h2o_req_t *req)
+{
+    const ts_app_t *app = ts_http_worker(req)->app;
+
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL, H2O_STRLIT("no-referrer"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0, NULL, H2O_STRLIT("DENY"));
+    if (app->tls)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_STRICT_TRANSPORT_SECURITY, NULL,
+                       H2O_STRLIT("max-age=31536000; includeSubDomains"));
+    /* what does not say otherwise is not for caches */
+    if (h2o_find_header(&req->res.headers, H2O_TOKEN_CACHE_CONTROL, -1) == -1)
+        ts_http_no_store(req);
+}
+
+static const char *reason_phrase(int status)
+{
+    if (status == 304)
+        return "Not Modified";
+    for (int e = 1; e < TS_ERR__COUNT; ++e)
+        if (ts_err_info((ts_err_t)e)->status == status)
+            return ts_err_info((ts_err_t)e)->reason;
+    return "OK";
+}
+
+int ts_http_send(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason_phrase(status);
+    if (content_type != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    add_security_headers(req);
+    req->res.content_length = len;
+    h2o_send_inline(req, body, len);
+    return 0;
+}
+
+int ts_http_send_json(h2o_req_t *req, int status, json_t *json)
+{
+    char *body = json != NULL ? json_dumps(json, JSON_COMPACT) : NULL;
+    json_decref(json);
+    if (body == NULL)
+        return ts_http_send_error(req, TS_ERR_SERVER_ERROR, NULL);
+    ts_http_send(req, status, "application/json", body, strlen(body));
+    free(body);
+    return 0;
+}
+
+int ts_http_send_error(h2o_req_t *req, ts_err_t err, const char *description)
+{
+    const ts_err_info_t *info = ts_err_info(err);
+    json_t *body = json_pack("{s:s, s:s}", "error", info->code, "error_description",
+                             description != NULL ? description : info->description);
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+
+    json_decref(body);
+    ts_http_no_store(req);
+    if (text == NULL) {
+        static const char fallback[] = "{\"error\":\"server_error\"}";
+        return ts_http_send(req, 500, "application/json", fallback, sizeof(fallback) - 1);
+    }
+    ts_http_send(req, info->status, "application/json", text, strlen(text));
+    free(text);
+    return 0;
+}

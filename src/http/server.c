@@ -1,0 +1,338 @@
+/* Process shape: the main thread only waits for signals; `threads` loop threads each run an h2o context
+ * with their own SO_REUSEPORT listener and database pool. The main thread talks to them through h2o's
+ * multithread queue (the only thread-safe way into a loop). */
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <h2o/multithread.h>
+#include "http/endpoints.h"
+#include "http/tls.h"
+#include "tessera/log.h"
+#include "tessera/oauth.h"
+
+struct st_ts_server_t {
+    const ts_config_t *conf;
+    ts_app_t app;
+    h2o_globalconf_t globalconf;
+    SSL_CTX *ssl_ctx;
+    ts_worker_t *workers;
+    unsigned nworkers;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+};
+
+typedef enum en_control_t { CONTROL_STOP, CONTROL_SET_TLS } control_t;
+
+typedef struct st_control_msg_t {
+    h2o_multithread_message_t super;
+    control_t type;
+    SSL_CTX *ssl_ctx; /* CONTROL_SET_TLS: one reference, owned by the message */
+} control_msg_t;
+
+static int resolve(ts_server_t *s, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    char port[8];
+    int r;
+
+    snprintf(port, sizeof(port), "%u", s->conf->listen_port);
+    if ((r = getaddrinfo(s->conf->listen_host, port, &hints, &res)) != 0) {
+        snprintf(err, errlen, "listen: cannot resolve '%s': %s", s->conf->listen_host, gai_strerror(r));
+        return -1;
+    }
+    memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
+    s->addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static int open_listener(ts_server_t *s, int reuseport, char *err, size_t errlen)
+{
+    int fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
+
+    if (fd < 0) {
+        snprintf(err, errlen, "listen: socket: %s", strerror(errno));
+        return -1;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) ||
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) != 0 || bind(fd, (struct sockaddr *)&s->addr, s->addrlen) != 0 ||
+        (reuseport && listen(fd, 1024) != 0)) {
+        snprintf(err, errlen, "listen %s: %s", s->conf->listen, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* SO_REUSEPORT would let a second server on the same port silently share its traffic; a plain bind
+ * first proves the port is free. */
+static int open_listeners(ts_server_t *s, char *err, size_t errlen)
+{
+    int probe = open_listener(s, 0, err, errlen);
+    if (probe < 0)
+        return -1;
+    close(probe);
+    for (unsigned i = 0; i < s->nworkers; ++i)
+        if ((s->workers[i].listen_fd = open_listener(s, 1, err, errlen)) < 0)
+            return -1;
+    return 0;
+}
+
+static void on_conn_close(void *data)
+{
+    ((ts_worker_t *)data)->conns--;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    ts_worker_t *w = listener->data;
+    h2o_socket_t *sock;
+
+    if (err != NULL)
+        return;
+    /* a bounded batch, so that one busy listener cannot starve the loop's other sockets */
+    for (int i = 0; i < 16 && (sock = h2o_evloop_socket_accept(listener)) != NULL; ++i) {
+        w->conns++;
+        sock->on_close.cb = on_conn_close;
+        sock->on_close.data = w;
+        h2o_accept(&w->accept_ctx, sock);
+    }
+}
+
+static void on_stop_poll(h2o_timeout_entry_t *entry)
+{
+    ts_worker_t *w = H2O_STRUCT_FROM_MEMBER(ts_worker_t, stop_entry, entry);
+    if (w->conns == 0 || h2o_now(w->ctx.loop) >= w->stop_deadline) {
+        if (w->conns != 0)
+            ts_log_warn("worker %u: %zu connection(s) still open at the shutdown deadline", w->index, w->conns);
+        w->stopping = 2;
+        return;
+    }
+    h2o_timeout_link(w->ctx.loop, &w->stop_poll, &w->stop_entry);
+}
+
+static void begin_stop(ts_worker_t *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = 1;
+    h2o_socket_read_stop(w->listener);
+    h2o_socket_close(w->listener);
+    w->listener = NULL;
+    h2o_context_request_shutdown(&w->ctx);
+    w->stop_deadline = h2o_now(w->ctx.loop) + (uint64_t)w->app->conf->shutdown_timeout * 1000;
+    h2o_timeout_link(w->ctx.loop, &w->stop_poll, &w->stop_entry);
+}
+
+static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    ts_worker_t *w = H2O_STRUCT_FROM_MEMBER(ts_worker_t, control, receiver);
+
+    while (!h2o_linklist_is_empty(messages)) {
+        control_msg_t *msg = H2O_STRUCT_FROM_MEMBER(control_msg_t, super.link, messages->next);
+        h2o_linklist_unlink(&msg->super.link);
+        if (msg->type == CONTROL_STOP) {
+            begin_stop(w);
+        } else {
+            /* live SSL objects hold their own reference to the context they were made from */
+            SSL_CTX *old = w->accept_ctx.ssl_ctx;
+            w->accept_ctx.ssl_ctx = msg->ssl_ctx;
+            SSL_CTX_free(old);
+        }
+        free(msg);
+    }
+}
+
+/* runs on the main thread before the worker's thread starts, so that control messages always have a receiver */
+static void worker_init(ts_worker_t *w)
+{
+    h2o_context_init(&w->ctx, h2o_evloop_create(), &w->server->globalconf);
+    h2o_multithread_register_receiver(w->ctx.queue, &w->control, on_control);
+}
+
+static void *worker_main(void *arg)
+{
+    ts_worker_t *w = arg;
+    h2o_evloop_t *loop = w->ctx.loop;
+
+    h2o_timeout_init(loop, &w->stop_poll, 100);
+    w->stop_entry.cb = on_stop_poll;
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = w->server->globalconf.hosts;
+    w->db = ts_db_pool_create(loop, w->app->conf, "tessera");
+    w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    w->listener->data = w;
+    h2o_socket_read_start(w->listener, on_accept);
+
+    while (w->stopping != 2)
+        h2o_evloop_run(loop, INT32_MAX);
+
+    if (w->conns != 0)
+        return NULL; /* connections still hold the context: the process exits without tearing it down */
+    ts_db_pool_destroy(w->db);
+    if (h2o_timeout_is_linked(&w->stop_entry))
+        h2o_timeout_unlink(&w->stop_entry);
+    h2o_timeout_dispose(loop, &w->stop_poll);
+    h2o_multithread_unregister_receiver(w->ctx.queue, &w->control);
+    SSL_CTX_free(w->accept_ctx.ssl_ctx);
+    /* h2o_context_request_shutdown() armed HTTP/2's graceful-shutdown timer, which dispose asserts is idle */
+    if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
+    h2o_context_dispose(&w->ctx);
+    h2o_evloop_run(loop, 0); /* reaps the queue's socket, which dispose closed */
+    h2o_evloop_destroy(loop);
+    return NULL;
+}
+
+static void send_control(ts_worker_t *w, control_t type, SSL_CTX *ssl_ctx)
+{
+    control_msg_t *msg = calloc(1, sizeof(*msg));
+    if (msg == NULL)
+        return;
+    msg->type = type;
+    msg->ssl_ctx = ssl_ctx;
+    h2o_multithread_send_message(&w->control, &msg->super);
+}
+
+static void reload_tls(ts_server_t *s)
+{
+    char err[512];
+    SSL_CTX *fresh;
+
+    if (s->ssl_ctx == NULL) {
+        ts_log_info("SIGHUP: no TLS configured, nothing to reload");
+        return;
+    }
+    if ((fresh = ts_tls_create(s->conf, err, sizeof(err))) == NULL) {
+        ts_log_error("SIGHUP: keeping the current certificate: %s", err);
+        return;
+    }
+    for (unsigned i = 0; i < s->nworkers; ++i) {
+        SSL_CTX_up_ref(fresh);
+        send_control(&s->workers[i], CONTROL_SET_TLS, fresh);
+    }
+    SSL_CTX_free(fresh);
+    ts_log_info("SIGHUP: TLS certificate reloaded");
+}
+
+static void setup_globalconf(ts_server_t *s)
+{
+    h2o_globalconf_t *g = &s->globalconf;
+
+    h2o_config_init(g);
+    g->server_name = h2o_iovec_init(H2O_STRLIT("tessera"));
+    g->max_request_entity_size = s->conf->max_request_body;
+    /* h2c upgrade off: libh2o 2.2.5 predates the HTTP/2 rapid-reset fix (CVE-2023-44487) */
+    g->http1.upgrade_to_http2 = s->conf->http2 && s->ssl_ctx == NULL;
+    h2o_hostconf_t *host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_create_handler(path, sizeof(h2o_handler_t))->on_req = ts_http_route;
+}
+
+static h2o_iovec_t render(json_t *doc)
+{
+    char *s = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    return h2o_iovec_init(s, s != NULL ? strlen(s) : 0);
+}
+
+static unsigned thread_count(const ts_config_t *conf)
+{
+    long n = conf->threads != 0 ? (long)conf->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+static int wait_for_signals(ts_server_t *s, const sigset_t *set)
+{
+    for (;;) {
+        int sig;
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload_tls(s);
+            continue;
+        }
+        ts_log_info("received %s: finishing in-flight requests (at most %us)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                    s->conf->shutdown_timeout);
+        return 0;
+    }
+}
+
+int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps)
+{
+    ts_server_t s = {.conf = conf};
+    char err[512];
+    sigset_t set;
+    int ret = -1;
+
+    s.nworkers = thread_count(conf);
+    s.workers = calloc(s.nworkers, sizeof(*s.workers));
+    s.app = (ts_app_t){.conf = conf, .snaps = snaps, .tls = *conf->tls_certificate_file != '\0'};
+    s.app.discovery_oidc = render(ts_oauth_discovery(conf, 1));
+    s.app.discovery_oauth = render(ts_oauth_discovery(conf, 0));
+    if (s.workers == NULL || s.app.discovery_oidc.base == NULL || s.app.discovery_oauth.base == NULL) {
+        ts_log_error("out of memory");
+        goto out;
+    }
+    for (unsigned i = 0; i < s.nworkers; ++i)
+        s.workers[i] = (ts_worker_t){.server = &s, .app = &s.app, .index = i, .listen_fd = -1};
+    if (s.app.tls && (s.ssl_ctx = ts_tls_create(conf, err, sizeof(err))) == NULL) {
+        ts_log_error("%s", err);
+        goto out;
+    }
+    if (conf->http2)
+        ts_log_warn("http2 is on: libh2o 2.2.5 lacks the HTTP/2 rapid-reset (CVE-2023-44487) mitigation; "
+                    "put a maintained proxy in front before exposing it");
+    if (resolve(&s, err, sizeof(err)) != 0 || open_listeners(&s, err, sizeof(err)) != 0) {
+        ts_log_error("%s", err);
+        goto out;
+    }
+    setup_globalconf(&s);
+
+    /* signals go to the main thread only: block them before any thread starts, then sigwait. A shell starts
+     * background jobs with SIGINT ignored, and an ignored signal never reaches sigwait: restore the default. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    for (unsigned i = 0; i < s.nworkers; ++i) {
+        if (s.ssl_ctx != NULL)
+            SSL_CTX_up_ref(s.ssl_ctx);
+        s.workers[i].accept_ctx.ssl_ctx = s.ssl_ctx;
+        worker_init(&s.workers[i]);
+        pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
+    }
+    ts_log_info("tessera %s listening on %s://%s (%u threads), issuer %s", TESSERA_VERSION, s.app.tls ? "https" : "http",
+                conf->listen, s.nworkers, conf->issuer);
+    ret = wait_for_signals(&s, &set);
+    for (unsigned i = 0; i < s.nworkers; ++i)
+        send_control(&s.workers[i], CONTROL_STOP, NULL);
+    for (unsigned i = 0; i < s.nworkers; ++i)
+        pthread_join(s.workers[i].thread, NULL);
+    ts_log_info("stopped");
+out:
+    for (unsigned i = 0; s.workers != NULL && i < s.nworkers; ++i)
+        if (s.workers[i].listen_fd >= 0 && s.workers[i].thread == 0)
+            close(s.workers[i].listen_fd);
+    if (s.globalconf.hosts != NULL)
+        h2o_config_dispose(&s.globalconf);
+    SSL_CTX_free(s.ssl_ctx);
+    free(s.app.discovery_oidc.base);
+    free(s.app.discovery_oauth.base);
+    free(s.workers);
+    return ret;
+}
