@@ -424,8 +424,11 @@ static int parse_plan(plan_t *p, char *err, size_t errlen)
     err[0] = '\0';
     if (!json_is_object(p->doc))
         return fail(err, errlen, "the file must hold an object {\"roles\": [...], \"clients\": [...], \"users\": [...]}");
-    if (check_fields(p->doc, top, "the file", err, errlen) != 0)
-        return -1;
+    if (check_fields(p->doc, top, "the file", err, errlen) != 0) {
+        char inner[256];
+        snprintf(inner, sizeof(inner), "%s", err);
+        return fail(err, errlen, "%s (expected only roles, clients and users)", inner);
+    }
     roles = get_array(p->doc, "roles", &p->num_roles, err, errlen);
     clients = get_array(p->doc, "clients", &p->num_clients, err, errlen);
     users = get_array(p->doc, "users", &p->num_users, err, errlen);

@@ -117,7 +117,10 @@ static void print_client_text(const ts_client_record_t *c)
     put_line("id_token_signed_response_alg:", c->id_token_signed_response_alg);
     snprintf(ttl, sizeof(ttl), "%d", c->access_token_ttl);
     put_line("access_token_ttl:", c->access_token_ttl != 0 ? ttl : "server default");
-    printf("%-29s %zu key(s)\n", "jwks:", c->jwks != NULL ? json_array_size(json_object_get(c->jwks, "keys")) : 0);
+    if (c->jwks != NULL)
+        printf("%-29s %zu key(s)\n", "jwks:", json_array_size(json_object_get(c->jwks, "keys")));
+    else
+        put_line("jwks:", "none");
     for (size_t i = 0; i < c->num_secrets; ++i)
         printf("%-29s created %s, %s%s\n", i == 0 ? "secrets:" : "", c->secrets[i].created_at,
                c->secrets[i].expires_at != NULL ? "expires " : "no expiry",
@@ -396,7 +399,7 @@ static int one_client_id(int argc, char **argv, const char *usage, const char **
 static int cmd_show(ts_cli_t *cli, int argc, char **argv)
 {
     ts_client_record_t c;
-    const char *client_id;
+    const char *client_id = NULL;
     char err[1024];
     int ret;
 
@@ -416,7 +419,7 @@ static int cmd_show(ts_cli_t *cli, int argc, char **argv)
 
 static int cmd_delete(ts_cli_t *cli, int argc, char **argv)
 {
-    const char *client_id;
+    const char *client_id = NULL;
     char err[1024];
     int ret;
 

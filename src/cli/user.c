@@ -172,7 +172,7 @@ static int one_username(int argc, char **argv, const char **username)
 static int cmd_passwd(ts_cli_t *cli, int argc, char **argv)
 {
     ts_user_record_t u;
-    const char *username;
+    const char *username = NULL;
     char err[1024], hash[TS_PASSWORD_HASH_MAX];
     int ret;
 
@@ -196,7 +196,7 @@ static int cmd_passwd(ts_cli_t *cli, int argc, char **argv)
 
 static int set_status(ts_cli_t *cli, int argc, char **argv, const char *status)
 {
-    const char *username;
+    const char *username = NULL;
     char err[1024];
     int ret;
 

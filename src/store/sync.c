@@ -73,8 +73,22 @@ int ts_sync_prime(const ts_config_t *conf, const ts_kek_t *kek, ts_snapshots_t *
         snprintf(err, errlen, "database schema is at version %d, this build needs %d: run `tessera migrate`", have, latest);
         goto out;
     }
-    if (rotate(db, conf, kek, err, errlen) != 0 || load_keyring(db, kek, snaps, err, errlen) != 0)
-        goto out;
+    /* a node starting beside another may find the other one bootstrapping the keys under the rotation
+     * lock: wait (bounded) until they are committed rather than start without them */
+    for (int attempt = 0;; ++attempt) {
+        if (rotate(db, conf, kek, err, errlen) != 0 || load_keyring(db, kek, snaps, err, errlen) != 0)
+            goto out;
+        ts_ref_t *ring = ts_slot_acquire(&snaps->keyring);
+        int ready = ts_keyring_ready((ts_keyring_t *)ring);
+        ts_ref_release(ring);
+        if (ready)
+            break;
+        if (attempt == 50) {
+            snprintf(err, errlen, "no current signing keys after waiting for the rotation lock");
+            goto out;
+        }
+        usleep(200 * 1000);
+    }
     ret = 0;
 out:
     ts_store_close(db);
