@@ -30,3 +30,13 @@ unit: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Benchmark against the peers in ../shared/peers (not part of `make test`): a Release build in
+# $(BENCH_BUILD), then tests/bench/run.sh; `make bench BENCH_ARGS=--quick` for a smoke run.
+BENCH_BUILD ?= build-bench
+BENCH_ARGS ?=
+.PHONY: bench
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	BENCH_COMMAND='make bench$(if $(BENCH_ARGS), BENCH_ARGS="$(BENCH_ARGS)")' tests/bench/run.sh --bin $(BENCH_BUILD)/tessera $(BENCH_ARGS)

@@ -32,6 +32,14 @@ typedef struct st_ts_config_t {
     unsigned key_retention;
     unsigned sync_interval;
     ts_log_level_t log_level;
+    unsigned access_token_ttl;
+    char *access_token_alg;  /* "ES256" or "RS256" */
+    char *default_resource;  /* the aud of tokens requested without a resource; empty: the issuer */
+    /* token buckets on /token and /introspect: requests per second (0 = no limit) and burst */
+    unsigned rate_limit_client_rate; /* per client_id */
+    unsigned rate_limit_client_burst;
+    unsigned rate_limit_address_rate; /* per source address */
+    unsigned rate_limit_address_burst;
 } ts_config_t;
 
 /** fills c with the defaults, then the file at path (NULL: none), then TESSERA_* environment variables

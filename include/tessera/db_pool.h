@@ -18,7 +18,14 @@ typedef struct pg_result ts_db_result_t;
 typedef void (*ts_db_cb)(void *ctx, const ts_db_result_t *res, const char *err);
 
 /* prepared statements, by index into the table in src/store/statements.c */
-typedef enum en_ts_stmt_t { TS_STMT_PING, TS_STMT__COUNT } ts_stmt_t;
+typedef enum en_ts_stmt_t {
+    TS_STMT_PING,
+    TS_STMT_USE_ASSERTION,     /* client_pk, jti, exp (unix seconds): one row when the jti was unused */
+    TS_STMT_REVOKE_JTI,        /* jti, client_pk, exp */
+    TS_STMT_REVOKE_REFRESH,    /* token hash, client_pk, longest access token lifetime: the family revoked */
+    TS_STMT_INTROSPECT_REFRESH, /* token hash: the live refresh token */
+    TS_STMT__COUNT
+} ts_stmt_t;
 
 /** creates the pool and starts connecting (nothing blocks). conf must outlive the pool. */
 ts_db_pool_t *ts_db_pool_create(h2o_loop_t *loop, const ts_config_t *conf, const char *application_name);

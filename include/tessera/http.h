@@ -8,6 +8,9 @@
 #include "tessera/config.h"
 #include "tessera/db_pool.h"
 #include "tessera/error.h"
+#include "tessera/crypto.h"
+#include "tessera/jwt_cache.h"
+#include "tessera/ratelimit.h"
 #include "tessera/sync.h"
 
 typedef struct st_ts_server_t ts_server_t;
@@ -17,6 +20,9 @@ typedef struct st_ts_app_t {
     const ts_config_t *conf;
     ts_snapshots_t *snaps;
     int tls;                     /* the listener speaks TLS */
+    ts_secret_hasher_t hasher;   /* checks client secrets */
+    ts_jws_alg_t access_token_alg;
+    ts_ratelimit_t *ratelimit;   /* shared by every loop thread of this node */
     h2o_iovec_t discovery_oidc;  /* /.well-known/openid-configuration body */
     h2o_iovec_t discovery_oauth; /* /.well-known/oauth-authorization-server body */
 } ts_app_t;
@@ -32,6 +38,7 @@ typedef struct st_ts_worker_t {
     int listen_fd;
     h2o_socket_t *listener;
     ts_db_pool_t *db;
+    ts_jwt_cache_t *jwt_cache; /* tokens this thread has verified */
     size_t conns; /* open client connections, for the graceful stop */
     h2o_multithread_receiver_t control;
     int stopping;
@@ -47,7 +54,7 @@ static inline ts_worker_t *ts_http_worker(h2o_req_t *req)
 }
 
 /** runs the server until SIGTERM/SIGINT (graceful stop) ; SIGHUP reloads the TLS certificate. 0 on a clean stop. */
-int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps);
+int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_secret_hasher_t *hasher);
 
 /* ---- responses (src/http/respond.c) ------------------------------------------------------------ */
 
@@ -80,13 +87,17 @@ typedef struct st_ts_params_t {
 } ts_params_t;
 
 /** decodes application/x-www-form-urlencoded (also a query string) into pool memory: '+' and %XX decoded,
- *  values NUL-terminated; a repeated name, a malformed escape, a NUL byte, more than TS_FORM_MAX_PARAMS
- *  parameters or an over-long name or value is TS_ERR_INVALID_REQUEST with *why set. */
-ts_err_t ts_http_parse_form(h2o_mem_pool_t *pool, const char *s, size_t len, ts_params_t *out, const char **why);
-/** the value of name, or NULL */
+ *  values NUL-terminated; a repeated name (other than those listed in repeatable, a NULL-terminated list, or
+ *  NULL), a malformed escape, a NUL byte, more than TS_FORM_MAX_PARAMS parameters or an over-long name or
+ *  value is TS_ERR_INVALID_REQUEST with *why set. */
+ts_err_t ts_http_parse_form(h2o_mem_pool_t *pool, const char *s, size_t len, const char *const *repeatable, ts_params_t *out,
+                            const char **why);
+/** the (first) value of name, or NULL */
 const char *ts_http_param(const ts_params_t *params, const char *name);
+/** every value of name, in order, into out (at most max); returns how many */
+size_t ts_http_param_all(const ts_params_t *params, const char *name, const char **out, size_t max);
 /** parses req's body as a form: the content type must be application/x-www-form-urlencoded; sends the error
  *  response itself and returns -1 on failure */
-int ts_http_read_form_or_reply(h2o_req_t *req, ts_params_t *out);
+int ts_http_read_form_or_reply(h2o_req_t *req, const char *const *repeatable, ts_params_t *out);
 
 #endif

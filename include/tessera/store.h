@@ -55,4 +55,18 @@ int ts_store_keys_rotate(ts_pgconn_t *db, const ts_kek_t *kek, unsigned rotation
  *  removed_at}; NULL with err */
 json_t *ts_store_keys_list(ts_pgconn_t *db, char *err, size_t errlen);
 
+/* ---- the directory snapshot (src/store/directory.c) ------------------------------------------- */
+#include "tessera/directory.h"
+
+/** loads every client, user and role (one repeatable-read transaction); NULL with err */
+ts_directory_t *ts_store_directory_load(ts_pgconn_t *db, char *err, size_t errlen);
+
+/* ---- revocations (src/store/revoked.c) ---------------------------------------------------------- */
+#include "tessera/revoked.h"
+
+/** adds to set every revocation newer than *watermark (unix seconds; 0 loads all) and advances it */
+int ts_store_revoked_load(ts_pgconn_t *db, ts_revoked_t *set, double *watermark, char *err, size_t errlen);
+/** deletes rows that no longer matter (revocations and used assertion ids of expired tokens) */
+int ts_store_housekeeping(ts_pgconn_t *db, char *err, size_t errlen);
+
 #endif

@@ -10,9 +10,17 @@
 
 typedef struct st_ts_sync_t ts_sync_t;
 
+#include "tessera/revoked.h"
+
 typedef struct st_ts_snapshots_t {
-    ts_slot_t keyring; /* ts_keyring_t */
+    ts_slot_t keyring;     /* ts_keyring_t */
+    ts_slot_t directory;   /* ts_directory_t */
+    ts_revoked_t *revoked; /* shared set, updated in place */
 } ts_snapshots_t;
+
+/** empty slots and set; -1 when out of memory */
+int ts_snapshots_init(ts_snapshots_t *snaps);
+void ts_snapshots_dispose(ts_snapshots_t *snaps);
 
 /** blocking start-up step: checks the schema is current, creates missing keys, loads every snapshot once.
  *  -1 with err (the server must not start). */

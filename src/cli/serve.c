@@ -7,6 +7,7 @@
 int ts_cli_serve(ts_cli_t *cli, int argc, char **argv)
 {
     ts_snapshots_t snaps;
+    ts_secret_hasher_t hasher;
     ts_sync_t *sync;
     char err[1024];
     int ret = TS_EXIT_FAILURE;
@@ -15,7 +16,8 @@ int ts_cli_serve(ts_cli_t *cli, int argc, char **argv)
         return ts_cli_usage("usage: tessera serve");
     if (ts_cli_load_kek(cli) != 0)
         return TS_EXIT_FAILURE;
-    ts_slot_init(&snaps.keyring);
+    if (ts_snapshots_init(&snaps) != 0)
+        return ts_cli_fail("out of memory");
     if (ts_sync_prime(&cli->conf, &cli->kek, &snaps, err, sizeof(err)) != 0) {
         ts_log_error("cannot start: %s", err);
         goto out;
@@ -24,10 +26,11 @@ int ts_cli_serve(ts_cli_t *cli, int argc, char **argv)
         ts_log_error("cannot start the sync thread");
         goto out;
     }
-    if (ts_server_run(&cli->conf, &snaps) == 0)
+    if (ts_secret_hasher_init(&hasher, &cli->kek) == 0 && ts_server_run(&cli->conf, &snaps, &hasher) == 0)
         ret = TS_EXIT_OK;
+    ts_crypto_cleanse(&hasher, sizeof(hasher));
     ts_sync_stop(sync);
 out:
-    ts_slot_dispose(&snaps.keyring);
+    ts_snapshots_dispose(&snaps);
     return ret;
 }

@@ -45,6 +45,13 @@ static const config_row_t rows[] = {
     {"key_retention", T_DURATION, F(key_retention), 5, 365 * DAY, "2d"},
     {"sync_interval", T_DURATION, F(sync_interval), 1, 3600, "60s"},
     {"log_level", T_LOGLEVEL, F(log_level), 0, 0, "info"},
+    {"access_token_ttl", T_DURATION, F(access_token_ttl), 30, DAY, "10m"},
+    {"access_token_alg", T_STRING, F(access_token_alg), 0, 0, "ES256"},
+    {"default_resource", T_STRING, F(default_resource), 0, 0, ""},
+    {"rate_limit_client_rate", T_UINT, F(rate_limit_client_rate), 0, 1000000, "100"},
+    {"rate_limit_client_burst", T_UINT, F(rate_limit_client_burst), 1, 1000000, "200"},
+    {"rate_limit_address_rate", T_UINT, F(rate_limit_address_rate), 0, 1000000, "200"},
+    {"rate_limit_address_burst", T_UINT, F(rate_limit_address_burst), 1, 1000000, "400"},
 };
 
 #define MAX_LINE 4096
@@ -328,6 +335,8 @@ static int check_issuer(const ts_config_t *c, char *err, size_t errlen)
 
 static int check_all(ts_config_t *c, char *err, size_t errlen)
 {
+    if (strcmp(c->access_token_alg, "ES256") != 0 && strcmp(c->access_token_alg, "RS256") != 0)
+        return fail(err, errlen, "access_token_alg: expected ES256 or RS256, got '%s'", c->access_token_alg);
     if (check_issuer(c, err, errlen) != 0 || parse_listen(c, err, errlen) != 0)
         return -1;
     int has_cert = *c->tls_certificate_file != '\0', has_key = *c->tls_private_key_file != '\0';

@@ -12,6 +12,7 @@ static const ts_err_info_t table[TS_ERR__COUNT] = {
     [TS_ERR_ACCESS_DENIED] = {"access_denied", 403, "Forbidden", "access denied"},
     [TS_ERR_UNSUPPORTED_RESPONSE_TYPE] = {"unsupported_response_type", 400, "Bad Request", "the response type is not supported"},
     [TS_ERR_INVALID_TOKEN] = {"invalid_token", 401, "Unauthorized", "the access token is invalid"},
+    [TS_ERR_INVALID_TARGET] = {"invalid_target", 400, "Bad Request", "the requested resource is invalid"},
     [TS_ERR_NOT_FOUND] = {"not_found", 404, "Not Found", "no such endpoint"},
     [TS_ERR_METHOD_NOT_ALLOWED] = {"invalid_request", 405, "Method Not Allowed", "method not allowed"},
     [TS_ERR_UNSUPPORTED_MEDIA_TYPE] = {"invalid_request", 400, "Bad Request", "unsupported content type"},

@@ -9,6 +9,9 @@ int ts_ep_discovery_oauth(h2o_req_t *req);
 int ts_ep_jwks(h2o_req_t *req);
 int ts_ep_healthz(h2o_req_t *req);
 int ts_ep_readyz(h2o_req_t *req);
+int ts_ep_token(h2o_req_t *req);
+int ts_ep_introspect(h2o_req_t *req);
+int ts_ep_revoke(h2o_req_t *req);
 
 /** the single h2o handler: bounds the request, finds the route, answers 404/405 itself */
 int ts_http_route(h2o_handler_t *self, h2o_req_t *req);

@@ -3,42 +3,18 @@
 #include <string.h>
 #include <strings.h>
 #include "tessera/http.h"
+#include "tessera/text.h"
 
-static int hexval(int c)
+static int listed(const char *const *names, const char *name)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    for (; names != NULL && *names != NULL; ++names)
+        if (strcmp(*names, name) == 0)
+            return 1;
+    return 0;
 }
 
-/* decodes s[0..len) into out (which has room for len + 1); -1 on a bad escape or an encoded NUL */
-static ssize_t decode(const char *s, size_t len, char *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; ++i) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            int hi, lo;
-            if (i + 2 >= len || (hi = hexval((unsigned char)s[i + 1])) < 0 || (lo = hexval((unsigned char)s[i + 2])) < 0)
-                return -1;
-            c = (char)(hi << 4 | lo);
-            i += 2;
-        }
-        if (c == '\0')
-            return -1;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return (ssize_t)n;
-}
-
-ts_err_t ts_http_parse_form(h2o_mem_pool_t *pool, const char *s, size_t len, ts_params_t *out, const char **why)
+ts_err_t ts_http_parse_form(h2o_mem_pool_t *pool, const char *s, size_t len, const char *const *repeatable, ts_params_t *out,
+                            const char **why)
 {
     const char *end = s + len;
 
@@ -61,7 +37,7 @@ ts_err_t ts_http_parse_form(h2o_mem_pool_t *pool, const char *s, size_t len, ts_
             return TS_ERR_INVALID_REQUEST;
         }
         char *dname = h2o_mem_alloc_pool(pool, name_len + 1), *dvalue = h2o_mem_alloc_pool(pool, value_len + 1);
-        ssize_t nl = decode(name, name_len, dname), vl = decode(value, value_len, dvalue);
+        ssize_t nl = ts_form_decode(name, name_len, dname), vl = ts_form_decode(value, value_len, dvalue);
         if (nl < 0 || vl < 0) {
             *why = "malformed percent-encoding";
             return TS_ERR_INVALID_REQUEST;
@@ -70,7 +46,7 @@ ts_err_t ts_http_parse_form(h2o_mem_pool_t *pool, const char *s, size_t len, ts_
             *why = "parameter too long";
             return TS_ERR_INVALID_REQUEST;
         }
-        if (ts_http_param(out, dname) != NULL) {
+        if (ts_http_param(out, dname) != NULL && !listed(repeatable, dname)) {
             *why = "repeated parameter";
             return TS_ERR_INVALID_REQUEST;
         }
@@ -87,6 +63,15 @@ const char *ts_http_param(const ts_params_t *params, const char *name)
     return NULL;
 }
 
+size_t ts_http_param_all(const ts_params_t *params, const char *name, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < params->count && n < max; ++i)
+        if (strcmp(params->items[i].name, name) == 0)
+            out[n++] = params->items[i].value;
+    return n;
+}
+
 /* "application/x-www-form-urlencoded", optionally followed by parameters such as "; charset=UTF-8" */
 static int is_form_content_type(h2o_req_t *req)
 {
@@ -100,7 +85,7 @@ static int is_form_content_type(h2o_req_t *req)
     return v.len == sizeof(type) - 1 || v.base[sizeof(type) - 1] == ';' || v.base[sizeof(type) - 1] == ' ';
 }
 
-int ts_http_read_form_or_reply(h2o_req_t *req, ts_params_t *out)
+int ts_http_read_form_or_reply(h2o_req_t *req, const char *const *repeatable, ts_params_t *out)
 {
     const char *why = NULL;
 
@@ -108,7 +93,7 @@ int ts_http_read_form_or_reply(h2o_req_t *req, ts_params_t *out)
         ts_http_send_error(req, TS_ERR_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/x-www-form-urlencoded");
         return -1;
     }
-    if (ts_http_parse_form(&req->pool, req->entity.base != NULL ? req->entity.base : "", req->entity.len, out, &why) != TS_OK) {
+    if (ts_http_parse_form(&req->pool, req->entity.base != NULL ? req->entity.base : "", req->entity.len, repeatable, out, &why) != TS_OK) {
         ts_http_send_error(req, TS_ERR_INVALID_REQUEST, why);
         return -1;
     }

@@ -16,6 +16,9 @@ static const struct {
     {"/jwks.json", M_GET, ts_ep_jwks},
     {"/healthz", M_GET, ts_ep_healthz},
     {"/readyz", M_GET, ts_ep_readyz},
+    {"/token", M_POST, ts_ep_token},
+    {"/introspect", M_POST, ts_ep_introspect},
+    {"/revoke", M_POST, ts_ep_revoke},
 };
 
 static unsigned method_bit(h2o_req_t *req)

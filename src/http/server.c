@@ -168,6 +168,7 @@ static void *worker_main(void *arg)
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->server->globalconf.hosts;
     w->db = ts_db_pool_create(loop, w->app->conf, "tessera");
+    w->jwt_cache = ts_jwt_cache_create(4096);
     w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
@@ -178,6 +179,7 @@ static void *worker_main(void *arg)
     if (w->conns != 0)
         return NULL; /* connections still hold the context: the process exits without tearing it down */
     ts_db_pool_destroy(w->db);
+    ts_jwt_cache_destroy(w->jwt_cache);
     if (h2o_timeout_is_linked(&w->stop_entry))
         h2o_timeout_unlink(&w->stop_entry);
     h2o_timeout_dispose(loop, &w->stop_poll);
@@ -266,7 +268,7 @@ static int wait_for_signals(ts_server_t *s, const sigset_t *set)
     }
 }
 
-int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps)
+int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_secret_hasher_t *hasher)
 {
     ts_server_t s = {.conf = conf};
     char err[512];
@@ -275,10 +277,12 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps)
 
     s.nworkers = thread_count(conf);
     s.workers = calloc(s.nworkers, sizeof(*s.workers));
-    s.app = (ts_app_t){.conf = conf, .snaps = snaps, .tls = *conf->tls_certificate_file != '\0'};
+    s.app = (ts_app_t){.conf = conf, .snaps = snaps, .tls = *conf->tls_certificate_file != '\0', .hasher = *hasher,
+                       .ratelimit = ts_ratelimit_create(65536)};
+    ts_jws_alg_parse(conf->access_token_alg, &s.app.access_token_alg);
     s.app.discovery_oidc = render(ts_oauth_discovery(conf, 1));
     s.app.discovery_oauth = render(ts_oauth_discovery(conf, 0));
-    if (s.workers == NULL || s.app.discovery_oidc.base == NULL || s.app.discovery_oauth.base == NULL) {
+    if (s.workers == NULL || s.app.ratelimit == NULL || s.app.discovery_oidc.base == NULL || s.app.discovery_oauth.base == NULL) {
         ts_log_error("out of memory");
         goto out;
     }
@@ -333,6 +337,8 @@ out:
     SSL_CTX_free(s.ssl_ctx);
     free(s.app.discovery_oidc.base);
     free(s.app.discovery_oauth.base);
+    ts_ratelimit_destroy(s.app.ratelimit);
+    ts_crypto_cleanse(&s.app.hasher, sizeof(s.app.hasher));
     free(s.workers);
     return ret;
 }

@@ -9,13 +9,38 @@ static void set_url(json_t *doc, const char *key, const char *issuer, const char
     json_object_set_new(doc, key, s);
 }
 
+static json_t *strings(const char *const *items)
+{
+    json_t *a = json_array();
+    for (; *items != NULL; ++items)
+        json_array_append_new(a, json_string(*items));
+    return a;
+}
+
 json_t *ts_oauth_discovery(const ts_config_t *conf, int openid)
 {
+    static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", "private_key_jwt", NULL};
+    static const char *const revocation_methods[] = {"client_secret_basic", "client_secret_post", "private_key_jwt", "none", NULL};
+    static const char *const algs[] = {"ES256", "RS256", NULL};
+    static const char *const grants[] = {"client_credentials", NULL};
     json_t *doc = json_object();
+
     if (doc == NULL)
         return NULL;
     json_object_set_new(doc, "issuer", json_string(conf->issuer));
     set_url(doc, "jwks_uri", conf->issuer, "/jwks.json");
+    set_url(doc, "token_endpoint", conf->issuer, "/token");
+    set_url(doc, "introspection_endpoint", conf->issuer, "/introspect");
+    set_url(doc, "revocation_endpoint", conf->issuer, "/revoke");
+    json_object_set_new(doc, "grant_types_supported", strings(grants));
+    json_object_set_new(doc, "token_endpoint_auth_methods_supported", strings(auth_methods));
+    json_object_set_new(doc, "token_endpoint_auth_signing_alg_values_supported", strings(algs));
+    json_object_set_new(doc, "introspection_endpoint_auth_methods_supported", strings(auth_methods));
+    json_object_set_new(doc, "introspection_endpoint_auth_signing_alg_values_supported", strings(algs));
+    json_object_set_new(doc, "revocation_endpoint_auth_methods_supported", strings(revocation_methods));
+    json_object_set_new(doc, "revocation_endpoint_auth_signing_alg_values_supported", strings(algs));
+    /* RFC 9701: the JWT form of introspection answers */
+    json_object_set_new(doc, "introspection_signing_alg_values_supported", json_pack("[s]", "RS256"));
     (void)openid; /* the OpenID-only members arrive with ID tokens */
     return doc;
 }

@@ -14,7 +14,14 @@
 
 #define CHANNEL "tessera_changes"
 
+/* what a change notification (its payload is the table's name) makes this node reload */
+#define RELOAD_KEYS 1u
+#define RELOAD_DIRECTORY 2u
+#define RELOAD_REVOKED 4u
+#define RELOAD_ALL 7u
+
 struct st_ts_sync_t {
+    double revoked_watermark;
     const ts_config_t *conf;
     const ts_kek_t *kek;
     ts_snapshots_t *snaps;
@@ -49,6 +56,31 @@ static int load_keyring(PGconn *db, const ts_kek_t *kek, ts_snapshots_t *snaps, 
         return -1;
     ts_slot_publish(&snaps->keyring, &ring->super);
     return 0;
+}
+
+static int load_directory(PGconn *db, ts_snapshots_t *snaps, char *err, size_t errlen)
+{
+    ts_directory_t *d = ts_store_directory_load(db, err, errlen);
+    if (d == NULL)
+        return -1;
+    ts_slot_publish(&snaps->directory, &d->super);
+    return 0;
+}
+
+int ts_snapshots_init(ts_snapshots_t *snaps)
+{
+    ts_slot_init(&snaps->keyring);
+    ts_slot_init(&snaps->directory);
+    snaps->revoked = ts_revoked_create();
+    return snaps->revoked != NULL ? 0 : -1;
+}
+
+void ts_snapshots_dispose(ts_snapshots_t *snaps)
+{
+    ts_slot_dispose(&snaps->keyring);
+    ts_slot_dispose(&snaps->directory);
+    ts_revoked_destroy(snaps->revoked);
+    snaps->revoked = NULL;
 }
 
 static int rotate(PGconn *db, const ts_config_t *conf, const ts_kek_t *kek, char *err, size_t errlen)
@@ -89,6 +121,9 @@ int ts_sync_prime(const ts_config_t *conf, const ts_kek_t *kek, ts_snapshots_t *
         }
         usleep(200 * 1000);
     }
+    double watermark = 0;
+    if (load_directory(db, snaps, err, errlen) != 0 || ts_store_revoked_load(db, snaps->revoked, &watermark, err, errlen) != 0)
+        goto out;
     ret = 0;
 out:
     ts_store_close(db);
@@ -126,25 +161,38 @@ static int connect_and_listen(ts_sync_t *s)
     return 0;
 }
 
-/* reads notifications; returns 1 when something this node caches changed, -1 when the connection broke */
+static unsigned reload_for_table(const char *table)
+{
+    if (strcmp(table, "signing_keys") == 0)
+        return RELOAD_KEYS;
+    if (strcmp(table, "revoked_tokens") == 0)
+        return RELOAD_REVOKED;
+    return RELOAD_DIRECTORY; /* clients, client_secrets, users, roles and the role assignments */
+}
+
+/* reads notifications; returns what to reload (0: nothing), or -1 when the connection broke */
 static int take_notifications(ts_sync_t *s)
 {
     PGnotify *n;
-    int changed = 0;
+    unsigned what = 0;
 
     if (!PQconsumeInput(s->db))
         return -1;
     while ((n = PQnotifies(s->db)) != NULL) {
-        changed = 1;
+        what |= reload_for_table(n->extra);
         PQfreemem(n);
     }
-    return changed;
+    return (int)what;
 }
 
-static void reload(ts_sync_t *s)
+static void reload(ts_sync_t *s, unsigned what)
 {
-    char err[512];
-    if (load_keyring(s->db, s->kek, s->snaps, err, sizeof(err)) != 0) {
+    char err[512] = "";
+    int failed = ((what & RELOAD_KEYS) && load_keyring(s->db, s->kek, s->snaps, err, sizeof(err)) != 0) ||
+                 ((what & RELOAD_DIRECTORY) && load_directory(s->db, s->snaps, err, sizeof(err)) != 0) ||
+                 ((what & RELOAD_REVOKED) &&
+                  ts_store_revoked_load(s->db, s->snaps->revoked, &s->revoked_watermark, err, sizeof(err)) != 0);
+    if (failed) {
         ts_log_error("sync: reload failed: %s", err);
         if (PQstatus(s->db) != CONNECTION_OK)
             disconnect(s);
@@ -170,12 +218,16 @@ static void *run(void *arg)
         }
         uint64_t now = now_ms();
         if (now >= next_reload) {
-            reload(s);
+            s->revoked_watermark = 0;
+            reload(s, RELOAD_ALL);
+            ts_revoked_purge(s->snaps->revoked, (int64_t)time(NULL));
             next_reload = now + (uint64_t)s->conf->sync_interval * 1000;
         }
         if (s->db != NULL && now >= next_rotation) {
             if (rotate(s->db, s->conf, s->kek, err, sizeof(err)) != 0)
                 ts_log_error("sync: key rotation failed: %s", err);
+            else if (ts_store_housekeeping(s->db, err, sizeof(err)) != 0)
+                ts_log_warn("sync: housekeeping failed: %s", err);
             next_rotation = now + rotation_check_ms(s->conf);
         }
         if (s->db == NULL)
@@ -184,13 +236,13 @@ static void *run(void *arg)
         now = now_ms();
         if (wait_for(s, until > now ? (int)(until - now) : 0))
             break;
-        int changed = take_notifications(s);
+        int changed = s->db != NULL ? take_notifications(s) : 0;
         if (changed < 0) {
             char line[256];
             ts_log_warn("sync: connection lost: %s", ts_store_first_line(PQerrorMessage(s->db), line, sizeof(line)));
             disconnect(s);
         } else if (changed) {
-            reload(s);
+            reload(s, (unsigned)changed);
         }
     }
     disconnect(s);

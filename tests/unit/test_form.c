@@ -24,7 +24,7 @@ static int teardown(void **state)
 static ts_err_t parse(const char *s, ts_params_t *p, const char **why)
 {
     *why = NULL;
-    return ts_http_parse_form(&pool, s, strlen(s), p, why);
+    return ts_http_parse_form(&pool, s, strlen(s), NULL, p, why);
 }
 
 static void decodes_plus_and_percent(void **state)
@@ -60,6 +60,20 @@ static void rejects_repeated_parameters(void **state)
     assert_string_equal(why, "repeated parameter");
     /* the same name spelled with an escape is the same parameter */
     assert_int_equal(parse("scope=a&sc%6fpe=b", &p, &why), TS_ERR_INVALID_REQUEST);
+}
+
+static void repeatable_names_are_kept_in_order(void **state)
+{
+    static const char *const repeatable[] = {"resource", NULL};
+    const char *values[4], *why = NULL;
+    ts_params_t p;
+    const char *s = "resource=https%3A%2F%2Fa&scope=x&resource=https%3A%2F%2Fb";
+    assert_int_equal(ts_http_parse_form(&pool, s, strlen(s), repeatable, &p, &why), TS_OK);
+    assert_int_equal(ts_http_param_all(&p, "resource", values, 4), 2);
+    assert_string_equal(values[0], "https://a");
+    assert_string_equal(values[1], "https://b");
+    s = "scope=x&scope=y&resource=z";
+    assert_int_equal(ts_http_parse_form(&pool, s, strlen(s), repeatable, &p, &why), TS_ERR_INVALID_REQUEST);
 }
 
 static void rejects_bad_escapes_and_nul(void **state)
@@ -107,6 +121,7 @@ int main(void)
         cmocka_unit_test(decodes_plus_and_percent),
         cmocka_unit_test(empty_input_and_stray_ampersands),
         cmocka_unit_test(rejects_repeated_parameters),
+        cmocka_unit_test(repeatable_names_are_kept_in_order),
         cmocka_unit_test(rejects_bad_escapes_and_nul),
         cmocka_unit_test(bounds_counts_and_lengths),
     };

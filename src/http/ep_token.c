@@ -1,0 +1,72 @@
+/* POST /token. This issue serves grant_type=client_credentials (RFC 6749 §4.4); the browser grants arrive
+ * with their own files. Everything comes from the snapshots: the database is touched only to use up a
+ * private_key_jwt assertion's jti. */
+#include <stdio.h>
+#include <string.h>
+#include "http/endpoints.h"
+#include "http/reqctx.h"
+
+static const char *const repeatable[] = {"resource", NULL};
+
+static int reply_with_token(ts_reqctx_t *ctx, const char *scope, json_t *aud)
+{
+    const ts_app_t *app = ctx->worker->app;
+    const ts_client_t *c = ctx->auth.client;
+    const ts_key_t *key = ts_keyring_current(ctx->ring, app->access_token_alg);
+    unsigned ttl = c->access_token_ttl != 0 ? c->access_token_ttl : app->conf->access_token_ttl;
+    ts_access_token_t t = {.issuer = app->conf->issuer, .subject = c->client_id, .client_id = c->client_id, .scope = scope,
+                           .aud = aud, .roles = &c->roles, .now = ctx->now, .ttl = ttl};
+    char *token = NULL, jti[TS_JTI_LEN + 1];
+
+    if (key == NULL || ts_oauth_access_token_sign(key, &t, &token, jti) != 0)
+        return ts_reqctx_unavailable(ctx);
+    json_t *body = json_pack("{s:s, s:s, s:i}", "access_token", token, "token_type", "Bearer", "expires_in", (int)ttl);
+    free(token);
+    if (body != NULL && *scope != '\0')
+        json_object_set_new(body, "scope", json_string(scope));
+    ts_http_no_store(ctx->req);
+    return ts_http_send_json(ctx->req, 200, body);
+}
+
+static void client_credentials(ts_reqctx_t *ctx)
+{
+    const ts_client_t *c = ctx->auth.client;
+    const char *resources[TS_RESOURCES_MAX + 1], *why = NULL;
+    char scope[TS_SCOPE_MAX];
+    json_t *aud = NULL;
+    ts_err_t err;
+
+    if ((c->grant_types & TS_GRANT_CLIENT_CREDENTIALS) == 0) {
+        ts_reqctx_error(ctx, TS_ERR_UNAUTHORIZED_CLIENT, "the client may not use the client_credentials grant");
+        return;
+    }
+    if ((err = ts_oauth_scope_resolve(ts_http_param(&ctx->params, "scope"), &c->scopes, &c->default_scopes, scope, sizeof(scope),
+                                      &why)) != TS_OK) {
+        ts_reqctx_error(ctx, err, why);
+        return;
+    }
+    size_t n = ts_http_param_all(&ctx->params, "resource", resources, TS_RESOURCES_MAX + 1);
+    const ts_config_t *conf = ctx->worker->app->conf;
+    if ((err = ts_oauth_resources(resources, n, *conf->default_resource != '\0' ? conf->default_resource : conf->issuer, &aud,
+                                  &why)) != TS_OK) {
+        ts_reqctx_error(ctx, err, why);
+        return;
+    }
+    reply_with_token(ctx, scope, aud);
+    json_decref(aud);
+}
+
+int ts_ep_token(h2o_req_t *req)
+{
+    ts_reqctx_t *ctx = ts_reqctx_create_or_reply(req, repeatable);
+    const char *grant;
+
+    if (ctx == NULL)
+        return 0;
+    if ((grant = ts_http_param(&ctx->params, "grant_type")) == NULL)
+        return ts_reqctx_error(ctx, TS_ERR_INVALID_REQUEST, "grant_type is required");
+    if (strcmp(grant, "client_credentials") != 0)
+        return ts_reqctx_error(ctx, TS_ERR_UNSUPPORTED_GRANT_TYPE, NULL);
+    ts_reqctx_authenticate(ctx, "/token", client_credentials);
+    return 0;
+}

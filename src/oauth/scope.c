@@ -1,0 +1,92 @@
+/* Scope handling (RFC 6749 §3.3): syntax first, then policy. */
+#include <string.h>
+#include "tessera/oauth.h"
+
+#define MAX_TOKENS 64
+#define MAX_TOKEN_LEN 128
+
+/* scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
+static int nqchar(unsigned char c)
+{
+    return c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
+}
+
+static int already(const char *out, size_t outlen, const char *tok, size_t toklen)
+{
+    for (const char *p = out; p < out + outlen;) {
+        const char *sp = memchr(p, ' ', (size_t)(out + outlen - p)), *end = sp != NULL ? sp : out + outlen;
+        if ((size_t)(end - p) == toklen && memcmp(p, tok, toklen) == 0)
+            return 1;
+        p = end + 1;
+    }
+    return 0;
+}
+
+static ts_err_t append(char *out, size_t cap, size_t *len, const char *tok, size_t toklen, const char **why)
+{
+    if (*len + toklen + 2 > cap) {
+        *why = "scope too long";
+        return TS_ERR_INVALID_SCOPE;
+    }
+    if (*len > 0)
+        out[(*len)++] = ' ';
+    memcpy(out + *len, tok, toklen);
+    *len += toklen;
+    out[*len] = '\0';
+    return TS_OK;
+}
+
+ts_err_t ts_oauth_scope_resolve(const char *requested, const ts_strs_t *allowed, const ts_strs_t *defaults, char *out, size_t cap,
+                                const char **why)
+{
+    size_t len = 0, count = 0;
+    ts_err_t err;
+
+    out[0] = '\0';
+    if (requested == NULL || *requested == '\0') {
+        for (size_t i = 0; i < defaults->len; ++i)
+            if ((err = append(out, cap, &len, defaults->items[i], strlen(defaults->items[i]), why)) != TS_OK)
+                return err;
+        return TS_OK;
+    }
+    if (strlen(requested) >= TS_SCOPE_MAX) {
+        *why = "scope too long";
+        return TS_ERR_INVALID_SCOPE;
+    }
+    for (const char *p = requested; *p != '\0';) {
+        const char *end = p;
+        while (*end != '\0' && *end != ' ')
+            ++end;
+        size_t n = (size_t)(end - p);
+        if (n == 0 || n > MAX_TOKEN_LEN) {
+            *why = n == 0 ? "malformed scope: empty scope token" : "malformed scope: scope token too long";
+            return TS_ERR_INVALID_SCOPE;
+        }
+        for (size_t i = 0; i < n; ++i)
+            if (!nqchar((unsigned char)p[i])) {
+                *why = "malformed scope: character not allowed";
+                return TS_ERR_INVALID_SCOPE;
+            }
+        char tok[MAX_TOKEN_LEN + 1];
+        memcpy(tok, p, n);
+        tok[n] = '\0';
+        if (!ts_strs_contains(allowed, tok)) {
+            *why = "the client may not request this scope";
+            return TS_ERR_INVALID_SCOPE;
+        }
+        if (!already(out, len, p, n)) {
+            if (++count > MAX_TOKENS) {
+                *why = "too many scopes";
+                return TS_ERR_INVALID_SCOPE;
+            }
+            if ((err = append(out, cap, &len, p, n, why)) != TS_OK)
+                return err;
+        }
+        p = *end == ' ' ? end + 1 : end;
+        if (*end == ' ' && *p == '\0') {
+            *why = "malformed scope: trailing space";
+            return TS_ERR_INVALID_SCOPE;
+        }
+    }
+    return TS_OK;
+}
