@@ -71,8 +71,9 @@ cat <<BANNER
 
   Try:
     curl -s http://127.0.0.1:8080/.well-known/openid-configuration
-    curl -s http://127.0.0.1:8080/jwks.json
-    curl -s http://127.0.0.1:8080/readyz
+    curl -s -u demo-service:$secret -d grant_type=client_credentials http://127.0.0.1:8080/token
+    curl -s -u demo-service:$secret -d token=<access_token> http://127.0.0.1:8080/introspect
+    curl -s -u demo-service:$secret -d token=<access_token> http://127.0.0.1:8080/revoke
 
   Ctrl-C stops it.
 

@@ -54,7 +54,7 @@ void ts_ratelimit_destroy(ts_ratelimit_t *rl);
  *  no limit: always 1, no entry made. burst 0 counts as 1. Thread-safe. */
 int ts_ratelimit_take(ts_ratelimit_t *rl, const char *key, size_t keylen, double rate_per_sec, unsigned burst, uint64_t now_ms,
                       ts_ratelimit_result_t *out);
-/** the counters (read without stopping the takers) and the number of entries */
+/** the counters and the number of entries (each shard locked in turn, briefly) */
 void ts_ratelimit_stats(ts_ratelimit_t *rl, ts_ratelimit_stats_t *out);
 
 /** SipHash-2-4 with 128-bit output (the reference's vectors_sip128); for the tests */

@@ -84,6 +84,8 @@ int ts_store_client_list(ts_pgconn_t *db, ts_client_record_t **out, size_t *n, c
 int ts_store_client_update(ts_pgconn_t *db, const ts_client_record_t *c, char *err, size_t errlen);
 /** deletes the client; its secrets, roles, codes and tokens go with it */
 int ts_store_client_delete(ts_pgconn_t *db, const char *client_id, char *err, size_t errlen);
+/** status is "active" or "disabled"; nothing else about the client changes */
+int ts_store_client_set_status(ts_pgconn_t *db, const char *client_id, const char *status, char *err, size_t errlen);
 /** adds a secret without touching the others */
 int ts_store_client_secret_add(ts_pgconn_t *db, const char *client_id, const char *secret_hash, char *err, size_t errlen);
 /** adds a secret, and every other secret of the client that would outlive now() + grace_seconds (or never

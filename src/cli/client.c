@@ -1,4 +1,4 @@
-/* `tessera client create|list|show|delete|rotate-secret`. A generated secret is printed once, at create
+/* `tessera client create|list|show|delete|rotate-secret|disable|enable`. A generated secret is printed once, at create
  * or rotate-secret, and only its keyed hash is stored. */
 #include <errno.h>
 #include <stdio.h>
@@ -15,12 +15,14 @@
     "         [--may-introspect] [--jwks-file F] [--access-token-ttl SECONDS]"
 #define USAGE_ROTATE "usage: tessera client rotate-secret CLIENT_ID [--grace DURATION]"
 #define USAGE                                                                                                                      \
-    "usage: tessera client create|list|show|delete|rotate-secret ...\n"                                                           \
+    "usage: tessera client create|list|show|delete|rotate-secret|disable|enable ...\n"                                            \
     "  create CLIENT_ID [options]          register a client (a secret is printed once)\n"                                       \
     "  list                                list clients\n"                                                                        \
     "  show CLIENT_ID                      show one client (never its secrets)\n"                                                 \
     "  delete CLIENT_ID                    delete a client and everything issued to it\n"                                         \
-    "  rotate-secret CLIENT_ID [--grace D] new secret; older ones expire after D (default 24h)"
+    "  rotate-secret CLIENT_ID [--grace D] new secret; older ones expire after D (default 24h)\n"                                 \
+    "  disable CLIENT_ID                   refuse the client's authentication and tokens\n"                                       \
+    "  enable CLIENT_ID                    allow them again"
 
 #define JWKS_FILE_MAX (256 * 1024)
 #define GRACE_DEFAULT (24 * 3600)
@@ -436,6 +438,36 @@ static int cmd_delete(ts_cli_t *cli, int argc, char **argv)
     return TS_EXIT_OK;
 }
 
+static int set_status(ts_cli_t *cli, int argc, char **argv, const char *status, const char *verb)
+{
+    char usage[64], err[1024];
+    const char *client_id = NULL;
+    int ret;
+
+    snprintf(usage, sizeof(usage), "usage: tessera client %s CLIENT_ID", argv[1]);
+    if ((ret = one_client_id(argc, argv, usage, &client_id)) != TS_EXIT_OK)
+        return ret;
+    if (ts_cli_open_db(cli) != 0)
+        return TS_EXIT_FAILURE;
+    if (ts_store_client_set_status(cli->db, client_id, status, err, sizeof(err)) != 0)
+        return ts_cli_fail("%s", err);
+    if (cli->json)
+        ts_cli_print_json(json_pack("{s:s, s:s}", "client_id", client_id, "status", status));
+    else
+        printf("client %s %s\n", client_id, verb);
+    return TS_EXIT_OK;
+}
+
+static int cmd_disable(ts_cli_t *cli, int argc, char **argv)
+{
+    return set_status(cli, argc, argv, "disabled", "disabled");
+}
+
+static int cmd_enable(ts_cli_t *cli, int argc, char **argv)
+{
+    return set_status(cli, argc, argv, "active", "enabled");
+}
+
 /* ---- rotate-secret ------------------------------------------------------------------------------- */
 
 static int cmd_rotate(ts_cli_t *cli, int argc, char **argv)
@@ -491,7 +523,8 @@ int ts_cli_client(ts_cli_t *cli, int argc, char **argv)
         const char *name;
         ts_cli_command_fn fn;
     } subcommands[] = {
-        {"create", cmd_create}, {"list", cmd_list}, {"show", cmd_show}, {"delete", cmd_delete}, {"rotate-secret", cmd_rotate},
+        {"create", cmd_create},        {"list", cmd_list},       {"show", cmd_show},     {"delete", cmd_delete},
+        {"rotate-secret", cmd_rotate}, {"disable", cmd_disable}, {"enable", cmd_enable},
     };
 
     if (argc < 2)

@@ -18,7 +18,7 @@ static const ts_err_info_t table[TS_ERR__COUNT] = {
     [TS_ERR_UNSUPPORTED_MEDIA_TYPE] = {"invalid_request", 400, "Bad Request", "unsupported content type"},
     [TS_ERR_PAYLOAD_TOO_LARGE] = {"invalid_request", 413, "Payload Too Large", "the request body is too large"},
     [TS_ERR_HEADERS_TOO_LARGE] = {"invalid_request", 431, "Request Header Fields Too Large", "the request headers are too large"},
-    [TS_ERR_TOO_MANY_REQUESTS] = {"slow_down", 429, "Too Many Requests", "too many requests"},
+    [TS_ERR_TOO_MANY_REQUESTS] = {"too_many_requests", 429, "Too Many Requests", "too many requests"},
     [TS_ERR_TEMPORARILY_UNAVAILABLE] = {"temporarily_unavailable", 503, "Service Unavailable",
                                         "the service is temporarily unavailable"},
     [TS_ERR_SERVER_ERROR] = {"server_error", 500, "Internal Server Error", "internal error"},

@@ -11,21 +11,21 @@
 #include <sys/random.h>
 #include "tessera/ratelimit.h"
 
-#define UNIT 1000000u          /* micro-tokens per token */
-#define RATE_MAX 1e9           /* tokens per second; more is clamped (and is no limit in practice) */
+#define UNIT 1000000u /* micro-tokens per token */
+#define RATE_MAX 1e9  /* tokens per second; more is clamped (and is no limit in practice) */
 #define SHARDS_MAX 64u
-#define SHARD_MIN_ENTRIES 8u   /* fewer shards for small tables, so each shard has room to choose a victim */
-#define EVICT_SAMPLE 16u       /* least recently used entries considered for eviction */
+#define SHARD_MIN_ENTRIES 8u /* fewer shards for small tables, so each shard has room to choose a victim */
+#define EVICT_SAMPLE 16u     /* least recently used entries considered for eviction */
 #define NIL UINT32_MAX
 
 typedef struct st_entry_t {
-    uint64_t id[2];      /* keyed hash of the key */
-    uint64_t tokens;     /* micro-tokens as of last_ms */
-    uint64_t last_ms;    /* the latest time seen for this key */
-    uint64_t full_at_ms; /* when the bucket is full again: from then on it carries no information */
-    uint32_t chain;      /* next entry in the hash chain, or in the free list */
+    uint64_t id[2];        /* keyed hash of the key */
+    uint64_t tokens;       /* micro-tokens as of last_ms */
+    uint64_t last_ms;      /* the latest time seen for this key */
+    uint64_t full_at_ms;   /* when the bucket is full again: from then on it carries no information */
+    uint32_t chain;        /* next entry in the hash chain, or in the free list */
     uint32_t newer, older; /* LRU list */
-    uint32_t streak;     /* refusals in a row */
+    uint32_t streak;       /* refusals in a row */
 } entry_t;
 
 typedef struct st_shard_t {
@@ -35,6 +35,8 @@ typedef struct st_shard_t {
     uint32_t free;   /* free list */
     uint32_t newest, oldest;
     uint32_t count;
+    /* counted under the lock, in the shard's own cache line: one shared atomic would bounce between cores */
+    uint64_t allowed, limited, evicted, evicted_active;
 } shard_t;
 
 struct st_ts_ratelimit_t {
@@ -43,7 +45,7 @@ struct st_ts_ratelimit_t {
     uint32_t *heads;
     uint32_t nshards, per_shard, bucket_mask;
     uint8_t seed[16];
-    _Atomic uint64_t allowed, limited, evicted, evicted_active;
+    _Atomic uint64_t unlimited; /* takes with no limit, which touch no shard */
 };
 
 /* ---- SipHash-2-4, 128-bit output (Aumasson and Bernstein's reference, siphash.c) ------------------ */
@@ -195,16 +197,18 @@ void ts_ratelimit_destroy(ts_ratelimit_t *rl)
 
 void ts_ratelimit_stats(ts_ratelimit_t *rl, ts_ratelimit_stats_t *out)
 {
-    out->allowed = atomic_load_explicit(&rl->allowed, memory_order_relaxed);
-    out->limited = atomic_load_explicit(&rl->limited, memory_order_relaxed);
-    out->evicted = atomic_load_explicit(&rl->evicted, memory_order_relaxed);
-    out->evicted_active = atomic_load_explicit(&rl->evicted_active, memory_order_relaxed);
+    memset(out, 0, sizeof(*out));
+    out->allowed = atomic_load_explicit(&rl->unlimited, memory_order_relaxed);
     out->capacity = (size_t)rl->nshards * rl->per_shard;
-    out->entries = 0;
     for (uint32_t s = 0; s < rl->nshards; ++s) {
-        pthread_mutex_lock(&rl->shards[s].lock);
-        out->entries += rl->shards[s].count;
-        pthread_mutex_unlock(&rl->shards[s].lock);
+        shard_t *sh = rl->shards + s;
+        pthread_mutex_lock(&sh->lock);
+        out->allowed += sh->allowed;
+        out->limited += sh->limited;
+        out->evicted += sh->evicted;
+        out->evicted_active += sh->evicted_active;
+        out->entries += sh->count;
+        pthread_mutex_unlock(&sh->lock);
     }
 }
 
@@ -275,9 +279,9 @@ static uint32_t insert(ts_ratelimit_t *rl, shard_t *sh, const uint64_t id[2], ui
         ++sh->count;
     } else {
         i = pick_victim(sh, now_ms);
-        atomic_fetch_add_explicit(&rl->evicted, 1, memory_order_relaxed);
+        ++sh->evicted;
         if (sh->entries[i].full_at_ms > now_ms)
-            atomic_fetch_add_explicit(&rl->evicted_active, 1, memory_order_relaxed);
+            ++sh->evicted_active;
         chain_unlink(rl, sh, i);
         lru_unlink(sh, i);
     }
@@ -328,7 +332,7 @@ int ts_ratelimit_take(ts_ratelimit_t *rl, const char *key, size_t keylen, double
         burst = 1;
     if (!(rate_per_sec > 0)) { /* no limit; NaN lands here too */
         *out = (ts_ratelimit_result_t){.limit = burst, .remaining = burst};
-        atomic_fetch_add_explicit(&rl->allowed, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&rl->unlimited, 1, memory_order_relaxed);
         return 1;
     }
     rate_u = (uint64_t)((rate_per_sec < RATE_MAX ? rate_per_sec : RATE_MAX) * (UNIT / 1000) + 0.5);
@@ -357,8 +361,11 @@ int ts_ratelimit_take(ts_ratelimit_t *rl, const char *key, size_t keylen, double
     if ((allowed = e->tokens >= UNIT)) {
         e->tokens -= UNIT;
         e->streak = 0;
-    } else if (e->streak < UINT32_MAX) {
-        ++e->streak;
+        ++sh->allowed;
+    } else {
+        if (e->streak < UINT32_MAX)
+            ++e->streak;
+        ++sh->limited;
     }
     e->full_at_ms = e->last_ms + div_up(burst_u - e->tokens, rate_u);
     /* e->last_ms may be ahead of now_ms when readings from two threads cross: measure from now_ms */
@@ -369,7 +376,5 @@ int ts_ratelimit_take(ts_ratelimit_t *rl, const char *key, size_t keylen, double
     out->reset_ms = e->full_at_ms > now_ms ? e->full_at_ms - now_ms : 0;
     out->streak = allowed ? 0 : e->streak;
     pthread_mutex_unlock(&sh->lock);
-
-    atomic_fetch_add_explicit(allowed ? &rl->allowed : &rl->limited, 1, memory_order_relaxed);
     return allowed;
 }

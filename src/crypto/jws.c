@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,21 @@ static int ecdsa_raw_to_der(const unsigned char raw[ES256_SIG_LEN], unsigned cha
     return 0;
 }
 
+/* OpenSSL 3 looks an algorithm up by name, under a lock, on every *_ex init: fetch SHA-256 once instead */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+    pthread_once(&sha256_once, fetch_sha256);
+    return sha256_md;
+}
+
 /* signs tbs; *sig is malloc'd and holds the JWS signature bytes (R || S for ES256) */
 static int sign_bytes(const ts_key_t *key, const char *tbs, size_t tbslen, unsigned char **sig, size_t *siglen)
 {
@@ -63,8 +79,9 @@ static int sign_bytes(const ts_key_t *key, const char *tbs, size_t tbslen, unsig
 
     *sig = NULL;
     /* a context per call: the EVP_PKEY is shared by every thread, a context is not */
-    if ((md = EVP_MD_CTX_new()) == NULL || EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, key->pkey, NULL) != 1 ||
-        EVP_DigestSign(md, NULL, &derlen, (const unsigned char *)tbs, tbslen) != 1 || (der = malloc(derlen)) == NULL ||
+    derlen = (size_t)EVP_PKEY_get_size(key->pkey);
+    if ((md = EVP_MD_CTX_new()) == NULL || sha256() == NULL || EVP_DigestSignInit(md, NULL, sha256(), NULL, key->pkey) != 1 ||
+        (der = malloc(derlen)) == NULL ||
         EVP_DigestSign(md, der, &derlen, (const unsigned char *)tbs, tbslen) != 1)
         goto exit;
     if (key->alg == TS_ALG_ES256) {
@@ -194,7 +211,7 @@ static int verify_bytes(const ts_key_t *key, const char *tbs, size_t tbslen, con
     } else if (siglen != (size_t)EVP_PKEY_get_size(key->pkey)) {
         return 0;
     }
-    if ((md = EVP_MD_CTX_new()) != NULL && EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, key->pkey, NULL) == 1 &&
+    if ((md = EVP_MD_CTX_new()) != NULL && sha256() != NULL && EVP_DigestVerifyInit(md, NULL, sha256(), NULL, key->pkey) == 1 &&
         EVP_DigestVerify(md, sig, siglen, (const unsigned char *)tbs, tbslen) == 1)
         ok = 1;
     EVP_MD_CTX_free(md);

@@ -34,7 +34,7 @@ static void set_header(h2o_req_t *req, const char *name, uint64_t value)
     char buf[24];
     int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
     h2o_iovec_t v = h2o_strdup(&req->pool, buf, (size_t)n);
-    h2o_set_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, v.base, v.len, 1);
+    h2o_set_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, v.base, v.len, 1);
 }
 
 /* the remaining count an earlier check put on this response, or -1 */
@@ -52,11 +52,11 @@ static long long previous_remaining(h2o_req_t *req)
 }
 
 /* One response, one policy: when both the address and the client limit apply, a client learns about the
- * one that will refuse it first. */
-static void add_ratelimit_headers(h2o_req_t *req, const ts_ratelimit_result_t *r)
+ * one that will refuse it first, and a 429 always describes the limit that refused it (force). */
+static void add_ratelimit_headers(h2o_req_t *req, const ts_ratelimit_result_t *r, int force)
 {
     long long prev = previous_remaining(req);
-    if (prev != -1 && prev <= (long long)r->remaining)
+    if (!force && prev != -1 && prev <= (long long)r->remaining)
         return;
     set_header(req, "ratelimit-limit", r->limit);
     set_header(req, "ratelimit-remaining", r->remaining);
@@ -79,8 +79,7 @@ static void log_refusal(const char *kind, const char *key, const ts_ratelimit_re
         n += 3;
     }
     safe[n] = '\0';
-    ts_log_warn("rate limit: %s %s refused (%u in a row), retry after %llu s", kind, safe, r->streak,
-                (unsigned long long)retry_s);
+    ts_log_warn("rate limit: %s %s refused (%u in a row), retry after %llu s", kind, safe, r->streak, (unsigned long long)retry_s);
 }
 
 static int send_429(h2o_req_t *req, const char *kind, uint64_t retry_s)
@@ -89,8 +88,8 @@ static int send_429(h2o_req_t *req, const char *kind, uint64_t retry_s)
     json_t *json;
 
     snprintf(desc, sizeof(desc), "rate limit exceeded for this %s; retry after %llu s", kind, (unsigned long long)retry_s);
-    json = json_pack("{s:s, s:s, s:s, s:I}", "error", "too_many_requests", "error_description", desc, "limit", kind,
-                     "retry_after", (json_int_t)retry_s);
+    json = json_pack("{s:s, s:s, s:s, s:I}", "error", "too_many_requests", "error_description", desc, "limit", kind, "retry_after",
+                     (json_int_t)retry_s);
     body = json != NULL ? json_dumps(json, JSON_COMPACT) : NULL;
     json_decref(json);
     if (body == NULL)
@@ -100,8 +99,7 @@ static int send_429(h2o_req_t *req, const char *kind, uint64_t retry_s)
     return 0;
 }
 
-int ts_http_rate_limit_or_reply(h2o_req_t *req, ts_ratelimit_t *rl, const char *kind, const char *key, double rate,
-                                unsigned burst)
+int ts_http_rate_limit_or_reply(h2o_req_t *req, ts_ratelimit_t *rl, const char *kind, const char *key, double rate, unsigned burst)
 {
     ts_ratelimit_result_t r;
     uint64_t retry_s;
@@ -109,14 +107,14 @@ int ts_http_rate_limit_or_reply(h2o_req_t *req, ts_ratelimit_t *rl, const char *
     if (rl == NULL || !(rate > 0))
         return 0;
     if (ts_ratelimit_take(rl, key, strlen(key), rate, burst, now_ms(), &r)) {
-        add_ratelimit_headers(req, &r);
+        add_ratelimit_headers(req, &r, 0);
         return 0;
     }
     retry_s = seconds_up(r.retry_after_ms);
     if (retry_s == 0)
         retry_s = 1;
     log_refusal(kind, key, &r, retry_s);
-    add_ratelimit_headers(req, &r); /* remaining 0: always the stricter one */
+    add_ratelimit_headers(req, &r, 1);
     set_header(req, "retry-after", retry_s);
     ts_http_no_store(req);
     send_429(req, kind, retry_s);

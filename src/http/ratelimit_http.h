@@ -17,8 +17,7 @@
  *  Limited: sends 429 with Retry-After, the RateLimit-* headers, Cache-Control: no-store and
  *  {"error":"too_many_requests", ...}, logs it, and returns -1. kind ("client", "address") names the limit
  *  in the response. rl NULL or rate 0: no limit, no headers, 0. */
-int ts_http_rate_limit_or_reply(h2o_req_t *req, ts_ratelimit_t *rl, const char *kind, const char *key, double rate,
-                                unsigned burst);
+int ts_http_rate_limit_or_reply(h2o_req_t *req, ts_ratelimit_t *rl, const char *kind, const char *key, double rate, unsigned burst);
 /** the peer's address as text in buf ("192.0.2.1", "2001:db8::1"; an IPv4-mapped IPv6 address is shown as
  *  IPv4); NULL when unknown (no peer name, not an IP socket) or cap is too small */
 const char *ts_http_peer_address(h2o_req_t *req, char *buf, size_t cap);

@@ -335,6 +335,17 @@ int ts_store_client_delete(ts_pgconn_t *db, const char *client_id, char *err, si
                    errlen);
 }
 
+int ts_store_client_set_status(ts_pgconn_t *db, const char *client_id, const char *status, char *err, size_t errlen)
+{
+    char what[160];
+    const char *params[2] = {client_id, status};
+
+    what_client(what, sizeof(what), client_id);
+    return touched(ts_store__query(db, "UPDATE clients SET status = $2, updated_at = now() WHERE client_id = $1", 2, params, what,
+                                   err, errlen),
+                   what, err, errlen);
+}
+
 int ts_store_client_secret_add(ts_pgconn_t *db, const char *client_id, const char *secret_hash, char *err, size_t errlen)
 {
     char what[160];

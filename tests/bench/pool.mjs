@@ -1,11 +1,11 @@
 // Token pool for the distinct-token introspection run.
-//   node pool.mjs fetch PEER_JSON OUT N   issues N tokens at the peer's token endpoint (8 in
+//   node pool.mjs fetch PEER_JSON OUT N   issues N tokens at the peer's token endpoint (16 in
 //                                          flight), checks a sample is active, writes them to OUT
 //                                          form-encoded, one per line
 //   node pool.mjs check PEER_JSON OUT     introspects a sample of OUT again: all must be active
 // PEER_JSON is a description as read by the peers' common/bench.mjs (endpoints.token and
-// endpoints.introspect: url, body, auth). Bounded: POOL_TIMEOUT_S (default 300) for the whole
-// fetch, 10 s per request, at most 20 failed requests.
+// endpoints.introspect: url, body, auth). Bounded: POOL_TIMEOUT_S for the whole
+// fetch (default 60 s + 50 ms per token), 10 s per request, at most 20 failed requests.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const [mode, peerFile, out, nArg] = process.argv.slice(2);
@@ -16,8 +16,8 @@ if (!['fetch', 'check'].includes(mode) || !peerFile || !out) {
 const peer = JSON.parse(readFileSync(peerFile, 'utf8'));
 const tok = peer.endpoints.token;
 const intro = peer.endpoints.introspect;
-const DEADLINE = Date.now() + Number(process.env.POOL_TIMEOUT_S || 300) * 1000;
-const INFLIGHT = 8;
+const DEADLINE = Date.now() + Number(process.env.POOL_TIMEOUT_S || 60 + Number(nArg || 0) / 20) * 1000;
+const INFLIGHT = 16;
 const SAMPLE = 50;
 
 async function post(url, auth, body) {

@@ -19,7 +19,7 @@ const ratio = (x, y) => (y > 0 ? `${x / y >= 10 ? (x / y).toFixed(0) : (x / y).t
 const CASES = [
   ['token', 'client_credentials (client_secret_basic)'],
   ['introspect-one', 'introspection, one token repeated'],
-  ['introspect-distinct', `introspection, ${meta.pool} distinct tokens`],
+  ['introspect-distinct', `introspection, ${fmt(meta.pool, 0)} distinct tokens`],
   ['jwks', 'JWKS GET'],
 ];
 const SERVERS = [ // peer, variant, label; Tessera first, then the peers
@@ -74,18 +74,23 @@ p();
 
 const peersSeen = [...new Set([...groups.keys()].map((k) => k.split('|')[1]).filter((x) => x !== 'tessera'))]
   .sort((a, b) => rank(a) - rank(b));
+const NAMES = { 'oidc-provider': 'oidc-provider', glewlwyd: 'Glewlwyd' };
+const pname = (x) => NAMES[x] ?? x;
 if (peersSeen.length) {
   p('### Tessera/peer (req/s, ratio of medians; > 1: Tessera serves more)');
   p();
-  p(`| benchmark | Tessera req/s | ${peersSeen.map((x) => `${x} req/s | Tessera/${x}`).join(' | ')} |`);
+  p('Against each peer\'s fastest variant measured for that benchmark (all of them are in the next table).');
+  p();
+  p(`| benchmark | Tessera req/s | ${peersSeen.map((x) => `${pname(x)} req/s | Tessera/${pname(x)}`).join(' | ')} |`);
   p(`|---|---|${peersSeen.map(() => '---|---').join('|')}|`);
   for (const [c, name] of CASES) {
     const t = tessera(c);
     const cells = peersSeen.map((peer) => {
-      const e = [...groups.entries()].find(([k]) => k.startsWith(`${c}|${peer}|`));
-      if (!e) return '– | –';
-      const prps = med(e[1], (r) => r.rps);
-      return `${fmt(prps, 0)} (${e[1][0].variant}) | ${t ? `**${ratio(med(t, (r) => r.rps), prps)}**` : '–'}`;
+      const best = [...groups.entries()].filter(([k]) => k.startsWith(`${c}|${peer}|`))
+        .map(([, g]) => ({ variant: g[0].variant, rps: med(g, (r) => r.rps) }))
+        .sort((a, b) => b.rps - a.rps)[0];
+      if (!best) return '– | –';
+      return `${fmt(best.rps, 0)} (${best.variant}) | ${t ? `**${ratio(med(t, (r) => r.rps), best.rps)}**` : '–'}`;
     });
     p(`| ${name} | ${t ? fmt(med(t, (r) => r.rps), 0) : 'not measured'} | ${cells.join(' | ')} |`);
   }
@@ -121,8 +126,12 @@ p('n: rounds; values are medians [min–max] over them. RSS is the server proces
   + ' private one, the peers\' shared one on :5501). CPU per request includes the database\'s.'
   + ' Tessera/peer p99 below 1 means Tessera answers faster. Noisy: runs during which other processes'
   + ' used more than 0.35 core (bench.mjs retries such runs).'
-  + ` oidc-provider cannot introspect its own JWT access tokens, so its introspection rows use`
-  + ` ${meta.oidc_introspect_variant} tokens.`);
+  + ' oidc-provider cannot introspect its own JWT access tokens, so its introspection rows use its'
+  + ` opaque tokens (variants: ${meta.oidc_introspect_variant}); its in-memory store is an LRU of about`
+  + ' 1,000 entries that forgets the rest of a larger pool, so its distinct-token row uses the PostgreSQL'
+  + ' adapter. Tessera\'s introspection verifies ES256 JWTs and keeps a cache of 4,096 verified tokens per'
+  + ` loop thread (direct-mapped): with ${fmt(meta.pool, 0)} tokens in round robin about`
+  + ` ${Math.round(100 * Math.exp(-meta.pool / 4096))} % of the distinct-token lookups hit it.`);
 p();
 
 p('### Revocation propagation');

@@ -194,6 +194,44 @@ test('client delete removes the client and its secrets; unknown clients exit 1',
   assert.deepEqual(json(['client', 'delete', 'svc-json']), { deleted: 'svc-json' });
 });
 
+test('client disable and enable set the status and nothing else; unknown clients exit 1', () => {
+  json(['client', 'create', 'toggle']);
+  const row = () => q(`SELECT status FROM clients WHERE client_id = 'toggle'`);
+  const secrets = () => q(`SELECT string_agg(s.secret_hash || coalesce(s.expires_at::text, ''), ',' ORDER BY s.id)
+                           FROM client_secrets s JOIN clients c ON c.id = s.client_pk WHERE c.client_id = 'toggle'`);
+  const before = secrets();
+  let r = run(['client', 'disable', 'toggle']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'client toggle disabled\n');
+  assert.equal(row(), 'disabled');
+  assert.equal(json(['client', 'show', 'toggle']).status, 'disabled');
+  assert.match(run(['client', 'list']).stdout, /^toggle\s+disabled\s/m);
+  // disabling twice is not an error
+  assert.deepEqual(json(['client', 'disable', 'toggle']), { client_id: 'toggle', status: 'disabled' });
+  r = run(['client', 'enable', 'toggle']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'client toggle enabled\n');
+  assert.equal(row(), 'active');
+  assert.deepEqual(json(['client', 'disable', 'toggle']), { client_id: 'toggle', status: 'disabled' });
+  assert.deepEqual(json(['client', 'enable', 'toggle']), { client_id: 'toggle', status: 'active' });
+  assert.equal(row(), 'active');
+  assert.equal(secrets(), before, 'the secrets changed');
+
+  for (const cmd of ['disable', 'enable']) {
+    const missing = run(['client', cmd, 'no-such-client']);
+    assert.equal(missing.status, 1, cmd);
+    assert.match(missing.stderr, /client 'no-such-client' not found/);
+    assert.equal(missing.stdout, '');
+    const usage = [[], ['a', 'b'], ['--force']].map((extra) => run(['client', cmd, ...extra]));
+    for (const u of usage) {
+      assert.equal(u.status, 2, `${cmd}: ${u.stderr}`);
+      assert.match(u.stderr, new RegExp(`usage: tessera client ${cmd} CLIENT_ID`));
+      assert.equal(u.stdout, '');
+    }
+  }
+  assert.equal(row(), 'active');
+});
+
 test('client usage errors exit 2 and say what is wrong', () => {
   const before = snapshot();
   const cases = [
