@@ -13,7 +13,7 @@ typedef struct st_ts_jwt_cache_t ts_jwt_cache_t;
 
 ts_jwt_cache_t *ts_jwt_cache_create(size_t slots);
 void ts_jwt_cache_destroy(ts_jwt_cache_t *cache);
-/** the verified claims of token (borrowed, valid until the next put), or NULL; *kid receives the signing kid */
+/** the verified claims of token (borrowed, valid until the next get or put), or NULL; *kid receives the signing kid */
 const json_t *ts_jwt_cache_get(ts_jwt_cache_t *cache, const char *token, size_t len, int64_t now, const char **kid);
 /** remembers that token verified with kid, until exp */
 void ts_jwt_cache_put(ts_jwt_cache_t *cache, const char *token, size_t len, const char *kid, json_t *claims, int64_t exp);

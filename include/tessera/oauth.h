@@ -18,7 +18,7 @@ json_t *ts_oauth_discovery(const ts_config_t *conf, int openid);
 #define TS_SCOPE_MAX 4096
 /** the scope a request gets: requested (NULL or empty: the defaults) must be RFC 6749 §3.3 syntax and every
  *  token in allowed; out receives the space-joined tokens, each once, in request order. TS_ERR_INVALID_SCOPE
- *  (or TS_ERR_INVALID_REQUEST for bad syntax) with *why. */
+ *  (RFC 6749 §5.2: "invalid, unknown, malformed") with *why. */
 ts_err_t ts_oauth_scope_resolve(const char *requested, const ts_strs_t *allowed, const ts_strs_t *defaults, char *out, size_t cap,
                                 const char **why);
 

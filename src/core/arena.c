@@ -27,9 +27,9 @@ void ts_arena_dispose(ts_arena_t *a)
 
 void *ts_arena_alloc(ts_arena_t *a, size_t size)
 {
-    size = (size + 15) & ~(size_t)15;
     if (size > SIZE_MAX / 2)
-        return NULL;
+        return NULL; /* before rounding, which would wrap near SIZE_MAX */
+    size = (size + 15) & ~(size_t)15;
     if (a->chunks == NULL || a->used + size > a->cap) {
         size_t cap = size > CHUNK ? size : CHUNK;
         ts_arena_chunk_t *c = malloc(sizeof(*c) + cap);

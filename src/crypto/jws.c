@@ -69,6 +69,65 @@ static const EVP_MD *sha256(void)
     return sha256_md;
 }
 
+/* Setting up a signing context (EVP_PKEY_CTX and all) costs about a third of an ES256 signature in
+ * OpenSSL 3.0; copying a ready one costs little. Each thread keeps ready contexts for the last few keys it
+ * signed with. A template is matched by key address and kid: a new key at a freed key's address has
+ * another kid (the kid is the key's thumbprint), and the template holds its own reference to its key. */
+#define TEMPLATES 4
+typedef struct st_sign_template_t {
+    const ts_key_t *key;
+    char kid[TS_KEY_KID_MAX + 1];
+    EVP_MD_CTX *ctx;
+} sign_template_t;
+static _Thread_local sign_template_t templates[TEMPLATES];
+static _Thread_local unsigned next_template;
+static pthread_key_t templates_key;
+static pthread_once_t templates_once = PTHREAD_ONCE_INIT;
+
+/* runs when a thread that signed exits: its contexts would otherwise be lost */
+static void free_templates(void *unused)
+{
+    for (unsigned i = 0; i < TEMPLATES; ++i) {
+        EVP_MD_CTX_free(templates[i].ctx);
+        templates[i].ctx = NULL;
+        templates[i].key = NULL;
+    }
+}
+
+static void create_templates_key(void)
+{
+    pthread_key_create(&templates_key, free_templates);
+}
+
+static EVP_MD_CTX *signing_context(const ts_key_t *key)
+{
+    sign_template_t *t = NULL;
+    EVP_MD_CTX *md;
+
+    for (unsigned i = 0; i < TEMPLATES; ++i)
+        if (templates[i].key == key && templates[i].ctx != NULL && strcmp(templates[i].kid, key->kid) == 0)
+            t = &templates[i];
+    if (t == NULL) {
+        pthread_once(&templates_once, create_templates_key);
+        pthread_setspecific(templates_key, templates);
+        t = &templates[next_template++ % TEMPLATES];
+        EVP_MD_CTX_free(t->ctx);
+        t->ctx = NULL;
+        if ((md = EVP_MD_CTX_new()) == NULL || sha256() == NULL || EVP_DigestSignInit(md, NULL, sha256(), NULL, key->pkey) != 1) {
+            EVP_MD_CTX_free(md);
+            return NULL;
+        }
+        t->key = key;
+        strcpy(t->kid, key->kid);
+        t->ctx = md;
+    }
+    if ((md = EVP_MD_CTX_new()) == NULL || EVP_MD_CTX_copy_ex(md, t->ctx) != 1) {
+        EVP_MD_CTX_free(md);
+        return NULL;
+    }
+    return md;
+}
+
 /* signs tbs; *sig is malloc'd and holds the JWS signature bytes (R || S for ES256) */
 static int sign_bytes(const ts_key_t *key, const char *tbs, size_t tbslen, unsigned char **sig, size_t *siglen)
 {
@@ -80,8 +139,7 @@ static int sign_bytes(const ts_key_t *key, const char *tbs, size_t tbslen, unsig
     *sig = NULL;
     /* a context per call: the EVP_PKEY is shared by every thread, a context is not */
     derlen = (size_t)EVP_PKEY_get_size(key->pkey);
-    if ((md = EVP_MD_CTX_new()) == NULL || sha256() == NULL || EVP_DigestSignInit(md, NULL, sha256(), NULL, key->pkey) != 1 ||
-        (der = malloc(derlen)) == NULL ||
+    if ((md = signing_context(key)) == NULL || (der = malloc(derlen)) == NULL ||
         EVP_DigestSign(md, der, &derlen, (const unsigned char *)tbs, tbslen) != 1)
         goto exit;
     if (key->alg == TS_ALG_ES256) {

@@ -7,6 +7,7 @@
 #include "tessera/text.h"
 
 #define MAX_CREDENTIAL 512
+#define ENCODED_MAX (3 * MAX_CREDENTIAL) /* every byte may arrive as %XX */
 
 static ts_err_t reject(ts_client_auth_t *out, ts_err_t err, const char *why)
 {
@@ -15,11 +16,13 @@ static ts_err_t reject(ts_client_auth_t *out, ts_err_t err, const char *why)
     return err;
 }
 
-/* "Basic base64(urlencode(id) ":" urlencode(secret))"; id and secret receive the decoded parts */
+/* "Basic base64(urlencode(id) ":" urlencode(secret))"; id and secret (each MAX_CREDENTIAL + 1 bytes) receive the
+ * decoded parts. The limits apply after decoding: a legal secret may take three times its length encoded. */
 static int parse_basic(const char *h, size_t len, char *id, char *secret)
 {
-    unsigned char raw[2 * MAX_CREDENTIAL + 2];
-    ssize_t n;
+    unsigned char raw[2 * ENCODED_MAX + 2];
+    char part[ENCODED_MAX + 1];
+    ssize_t n, dn;
 
     if (len < 6 || strncasecmp(h, "Basic ", 6) != 0)
         return -1;
@@ -35,10 +38,18 @@ static int parse_basic(const char *h, size_t len, char *id, char *secret)
     if (colon == NULL)
         return -1;
     size_t idlen = (size_t)(colon - (const char *)raw), secretlen = (size_t)n - idlen - 1;
-    if (idlen == 0 || idlen > MAX_CREDENTIAL || secretlen > MAX_CREDENTIAL)
+    if (idlen == 0 || idlen > ENCODED_MAX || secretlen > ENCODED_MAX)
         return -1;
-    if (ts_form_decode((const char *)raw, idlen, id) < 0 || ts_form_decode(colon + 1, secretlen, secret) < 0)
+    if ((dn = ts_form_decode((const char *)raw, idlen, part)) < 0 || dn > MAX_CREDENTIAL)
         return -1;
+    memcpy(id, part, (size_t)dn + 1);
+    if ((dn = ts_form_decode(colon + 1, secretlen, part)) < 0 || dn > MAX_CREDENTIAL) {
+        ts_crypto_cleanse(part, sizeof(part));
+        return -1;
+    }
+    memcpy(secret, part, (size_t)dn + 1);
+    ts_crypto_cleanse(part, sizeof(part));
+    ts_crypto_cleanse(raw, sizeof(raw));
     return 0;
 }
 
@@ -116,9 +127,10 @@ static int audience_ok(const ts_client_auth_ctx_t *ctx, const json_t *aud)
     }
     size_t i;
     json_t *v;
+    /* RFC 7519 §4.1.3: a string or an array of strings, nothing deeper */
     json_array_foreach(aud, i, v)
     {
-        if (audience_ok(ctx, v))
+        if (json_is_string(v) && audience_ok(ctx, v))
             return 1;
     }
     return 0;

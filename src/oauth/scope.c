@@ -24,7 +24,7 @@ static int already(const char *out, size_t outlen, const char *tok, size_t tokle
 
 static ts_err_t append(char *out, size_t cap, size_t *len, const char *tok, size_t toklen, const char **why)
 {
-    if (*len + toklen + 2 > cap) {
+    if (*len + (*len > 0) + toklen + 1 > cap) {
         *why = "scope too long";
         return TS_ERR_INVALID_SCOPE;
     }

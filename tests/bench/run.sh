@@ -98,7 +98,7 @@ fi
 if [ -z "$BIN" ]; then
     build=${BENCH_BUILD:-$TOP/build-bench}
     [ -f "$build/CMakeCache.txt" ] || cmake -S "$TOP" -B "$build" -DCMAKE_BUILD_TYPE=Release >&2
-    cmake --build "$build" -j "${JOBS:-$(nproc)}" >&2
+    cmake --build "$build" -j "${JOBS:-$(nproc)}" --target tessera >&2
     BIN=$build/tessera
 fi
 BIN=$(realpath "$BIN")
@@ -112,7 +112,7 @@ RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 RUN_DIR=$HERE/results/$RUN_ID
 mkdir -p "$RUN_DIR"
 : >"$RUN_DIR/raw.jsonl"
-PG_DIR= TESSERA_PID= REVOC_PID= PEER_PG_WAS_UP= PEERS_USED=
+PG_DIR= TESSERA_PID= CHILD= PEER_PG_WAS_UP= PEERS_USED=
 if pg_isready -q -h 127.0.0.1 -p 5501 2>/dev/null; then PEER_PG_WAS_UP=1; fi
 
 stop_pid() { # PID: TERM, then KILL after 15 s
@@ -123,11 +123,28 @@ stop_pid() { # PID: TERM, then KILL after 15 s
     log "pid $pid did not stop in 15 s, killing it"
     kill -KILL "$pid" 2>/dev/null || true
 }
+stop_group() { # PGID: the whole process group of a child started by run_child
+    local pg=$1
+    kill -0 -- "-$pg" 2>/dev/null || return 0
+    kill -TERM -- "-$pg" 2>/dev/null || true
+    for _ in $(seq 150); do kill -0 -- "-$pg" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL -- "-$pg" 2>/dev/null || true
+}
+# run_child CMD...: runs CMD in its own process group and waits for it, so that an interrupt is
+# handled at once and cleanup() can stop CMD with everything it started (bench.mjs, time, wrk)
+run_child() {
+    local rc=0
+    setsid "$@" &
+    CHILD=$!
+    wait "$CHILD" || rc=$?
+    CHILD=
+    return "$rc"
+}
 cleanup() {
     local rc=$?
     set +e
     trap - EXIT INT TERM
-    [ -n "$REVOC_PID" ] && stop_pid "$REVOC_PID"
+    [ -n "$CHILD" ] && stop_group "$CHILD"
     [ -n "$TESSERA_PID" ] && stop_pid "$TESSERA_PID"
     # nodes revocation.mjs started, in case it could not stop them itself
     if [ -f "$RUN_DIR/revocation.pids" ]; then
@@ -257,7 +274,8 @@ keep_rows() {
     local tag=$1 off=$2
     [ -f "$SHARED_RAW" ] || return 0
     tail -c +"$((off + 1))" "$SHARED_RAW" | jq -c --arg run "$RUN_ID" --arg tag "$tag" \
-        '. + {run: $run, case: (if .endpoint == "introspect" then "introspect-\($tag)" else .endpoint end)}' \
+        '. + {run: $run, case: (if .endpoint == "introspect" then "introspect-\($tag)" else .endpoint end)}
+         | .variant |= sub(" \\(distinct tokens\\)$"; "")' \
         >>"$RUN_DIR/raw.jsonl"
 }
 raw_size() { if [ -f "$SHARED_RAW" ]; then stat -c %s "$SHARED_RAW"; else echo 0; fi; }
@@ -270,14 +288,14 @@ note_version() { # PEER_JSON: records the server's version string in meta.json
 measure() {
     local tag=$1 eps=$2 json=$3 off
     off=$(raw_size)
-    if ENDPOINTS=$eps node "$PEERS/common/bench.mjs" "$json" "$ROUND"; then :; else fail "bench.mjs $(jq -r .peer "$json") $eps"; fi
+    if ENDPOINTS=$eps run_child node "$PEERS/common/bench.mjs" "$json" "$ROUND"; then :; else fail "bench.mjs $(jq -r .peer "$json") $eps"; fi
     keep_rows "$tag" "$off"
 }
 # measure_peer PEER VARIANT ENDPOINTS: the peers' bench.sh (fresh restart of that variant)
 measure_peer() {
     local peer=$1 variant=$2 eps=$3 off
     off=$(raw_size)
-    if ENDPOINTS=$eps ROUND=$ROUND "$PEERS/bench.sh" "$peer" "$variant"; then :; else fail "bench.sh $peer $variant $eps"; fi
+    if ENDPOINTS=$eps ROUND=$ROUND run_child "$PEERS/bench.sh" "$peer" "$variant"; then :; else fail "bench.sh $peer $variant $eps"; fi
     keep_rows one "$off"
     [ -f "$PEERS/$peer/run/peer.json" ] && note_version "$PEERS/$peer/run/peer.json"
 }
@@ -286,19 +304,22 @@ measure_peer() {
 # oidc-provider's in-memory ones do not), then the introspection run with introspect-pool.lua
 # swapped in through the shim
 measure_distinct() {
-    local json=$1 name pool off marks
+    local json=$1 name pool off marks djson
     name=$(jq -r '.peer + "-" + .variant' "$json")
     pool=$RUN_DIR/pool-$name.txt
+    # a variant of its own in the peers' raw.jsonl, so that their summary keeps these rows apart
+    djson=$RUN_DIR/$name.distinct.json
+    jq '.variant += " (distinct tokens)"' "$json" >"$djson"
     if [ -s "$pool" ] && node "$HERE/pool.mjs" check "$json" "$pool" >/dev/null 2>&1; then
         log "$name: reusing the pool of $(wc -l <"$pool") tokens (still active)"
-    elif ! node "$HERE/pool.mjs" fetch "$json" "$pool" "$POOL" >&2; then
+    elif ! run_child node "$HERE/pool.mjs" fetch "$json" "$pool" "$POOL" >&2; then
         fail "token pool from $name"; rm -f "$pool"; return
     fi
     log "$name: introspection of $POOL distinct tokens (introspect-pool.lua)"
     rm -f "$RUN_DIR/wrk-mark"
     off=$(raw_size)
     if BENCH_WRK_SCRIPT=$HERE/introspect-pool.lua BENCH_WRK_MARK=$RUN_DIR/wrk-mark BENCH_TOKEN_POOL=$pool \
-        ENDPOINTS=introspect node "$PEERS/common/bench.mjs" "$json" "$ROUND"; then :; else fail "bench.mjs $name distinct"; fi
+        ENDPOINTS=introspect run_child node "$PEERS/common/bench.mjs" "$djson" "$ROUND"; then :; else fail "bench.mjs $name distinct"; fi
     marks=$(grep -c introspect-pool.lua "$RUN_DIR/wrk-mark" 2>/dev/null || true)
     if [ "${marks:-0}" -lt 2 ]; then # the warm-up and the measured run
         fail "$name: bench.mjs did not run wrk through tests/bench/bin/wrk; distinct-token rows discarded"
@@ -364,11 +385,9 @@ fi
 if [ "$ONLY" != http ]; then
     if [ -n "$HAVE_REVOKE" ] && [ -n "$HAVE_INTROSPECT" ]; then
         log "=== revocation propagation: $REVOCATIONS revocations, 3 nodes"
-        BENCH_BIN=$BIN BENCH_PORT=$((BASE_PORT + 10)) REVOCATIONS=$REVOCATIONS BENCH_OUT=$RUN_DIR/revocation.json \
-            BENCH_LOG_DIR=$RUN_DIR timeout -s TERM $((120 + REVOCATIONS * 6)) node "$HERE/revocation.mjs" &
-        REVOC_PID=$!
-        if wait "$REVOC_PID"; then :; else fail "revocation.mjs (exit $?)"; fi
-        REVOC_PID=
+        if BENCH_BIN=$BIN BENCH_PORT=$((BASE_PORT + 10)) REVOCATIONS=$REVOCATIONS BENCH_OUT=$RUN_DIR/revocation.json \
+            BENCH_LOG_DIR=$RUN_DIR run_child timeout -s TERM $((120 + REVOCATIONS * 6)) node "$HERE/revocation.mjs"; then :
+        else fail "revocation.mjs (exit $?)"; fi
     else
         fail "tessera does not serve /revoke and /introspect yet: revocation propagation not measured"
     fi

@@ -10,22 +10,24 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import * as jose from 'jose';
-import { startServer, waitFor } from '../integration/lib.mjs';
+import { cli, startServer, waitFor } from '../integration/lib.mjs';
 import { basicAuth, databaseWith, getJson, newSecret, peek, postForm, show, tempDir } from './lib.mjs';
 
 const dir = tempDir('e2e-cc');
 const RESOURCE = 'https://orders.example.test/api';
 
 const secrets = { basic: newSecret(), post: newSecret(), gateway: newSecret(), nointro: newSecret(),
-  disabled: newSecret(), codeonly: newSecret(), short: newSecret() };
-let jwtKeys, otherKeys, srv, meta, JWKS;
+  disabled: newSecret(), codeonly: newSecret(), short: newSecret(),
+  // RFC 6749 §2.3.1: Basic credentials are form-urlencoded first, so these characters must survive
+  odd: `p+a/s=s%w:o&rd-${newSecret()}` };
+let jwtKeys, otherKeys, srv, meta, JWKS, dbUrl;
 
 before(async () => {
   jwtKeys = await jose.generateKeyPair('ES256', { extractable: true });
   otherKeys = await jose.generateKeyPair('ES256', { extractable: true });
   const pub = { ...(await jose.exportJWK(jwtKeys.publicKey)), alg: 'ES256', use: 'sig', kid: 'svc-jwt-1' };
   const cc = ['client_credentials'];
-  const url = databaseWith('e2e_cc', {
+  dbUrl = databaseWith('e2e_cc', {
     roles: [{ name: 'reader', scopes: ['orders:read'] }, { name: 'writer', scopes: ['orders:write'] }],
     clients: [
       { client_id: 'svc-basic', client_secret: secrets.basic, token_endpoint_auth_method: 'client_secret_basic',
@@ -42,16 +44,23 @@ before(async () => {
         grant_types: cc, scope: 'orders:read', status: 'disabled' },
       { client_id: 'code-only', client_secret: secrets.codeonly, token_endpoint_auth_method: 'client_secret_basic',
         grant_types: ['authorization_code'], redirect_uris: ['https://app.example.test/cb'], scope: 'orders:read' },
+      { client_id: 'svc-odd', client_secret: secrets.odd, token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: cc, scope: 'orders:read', default_scope: 'orders:read' },
       { client_id: 'svc-short', client_secret: secrets.short, token_endpoint_auth_method: 'client_secret_basic',
         grant_types: cc, scope: 'orders:read', default_scope: 'orders:read', access_token_ttl: 30 },
     ],
   }, dir);
-  srv = await startServer({ url });
+  srv = await startServer({ url: dbUrl });
   meta = await getJson(`${srv.issuer}/.well-known/oauth-authorization-server`);
   JWKS = jose.createRemoteJWKSet(new URL(meta.jwks_uri));
 });
 
-after(async () => { await srv?.stop(); });
+after(async () => {
+  if (srv && (srv.child.exitCode !== null || srv.child.signalCode !== null)) {
+    console.error(`tessera died during the tests (${srv.child.exitCode ?? srv.child.signalCode}):\n${srv.logs.join('').slice(-4000)}`);
+  }
+  await srv?.stop();
+});
 
 const insecure = { execute: [client.allowInsecureRequests] };
 const basicConfig = (id, secret) =>
@@ -174,12 +183,23 @@ test('client_secret_basic: discovery, client credentials, jose verifies an RFC 9
   await client.tokenRevocation(config, 'not-a-token-at-all');
 });
 
+test('client_secret_basic with a secret that needs form-urlencoding (RFC 6749 §2.3.1)', async () => {
+  const config = await basicConfig('svc-odd', secrets.odd);
+  const { access_token: at } = await client.clientCredentialsGrant(config);
+  assert.equal((await verifyAccessToken(at)).payload.client_id, 'svc-odd');
+  // the secret put in the header without form-urlencoding decodes to a different secret
+  const raw = await postForm(meta.token_endpoint, { grant_type: 'client_credentials' },
+    { authorization: `Basic ${Buffer.from(`svc-odd:${secrets.odd}`).toString('base64')}` });
+  assert.equal(raw.status, 401, `the secret without form-urlencoding is a different secret: ${show(raw)}`);
+});
+
 test('client_credentials raw response: Bearer, no-store, and the requested scope defaulting', async () => {
   const r = await postForm(meta.token_endpoint, { grant_type: 'client_credentials' },
     { authorization: basicAuth('svc-basic', secrets.basic) });
   assert.equal(r.status, 200, show(r));
   assert.match(r.headers.get('content-type'), /^application\/json/);
   assert.match(r.headers.get('cache-control') ?? '', /no-store/, 'RFC 6749 §5.1: Cache-Control: no-store');
+  assert.match(r.headers.get('pragma') ?? '', /no-cache/, 'RFC 6749 §5.1: Pragma: no-cache');
   assert.equal(r.json.token_type, 'Bearer');
   assert.equal(typeof r.json.access_token, 'string');
   assert.ok(Number.isInteger(r.json.expires_in), `expires_in: ${r.json.expires_in}`);
@@ -231,6 +251,10 @@ test('private_key_jwt: the token endpoint URL as audience works; a foreign key, 
     ['sub is another client', await assertion(jwtKeys.privateKey, { aud: srv.issuer, sub: 'svc-basic' })],
     ['audience is someone else', await assertion(jwtKeys.privateKey, { aud: 'https://other.example.test' })],
     ['expired', await assertion(jwtKeys.privateKey, { aud: srv.issuer, exp: Math.floor(Date.now() / 1000) - 600 })],
+    ['without exp (RFC 7523 §3 item 4: MUST contain exp)', await new jose.SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'svc-jwt-1' })
+      .setIssuer('svc-jwt').setSubject('svc-jwt').setAudience(srv.issuer).setIssuedAt().setJti(newSecret()).sign(jwtKeys.privateKey)],
+    ['alg none', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 'svc-jwt',
+      sub: 'svc-jwt', aud: srv.issuer, exp: Math.floor(Date.now() / 1000) + 60, jti: newSecret() })).toString('base64url')}.`],
   ];
   for (const [what, a] of bad) {
     const r = await postForm(meta.token_endpoint, { grant_type: 'client_credentials', client_id: 'svc-jwt',
@@ -312,6 +336,10 @@ test('introspection needs an authenticated client allowed to introspect (RFC 766
   assert.ok(nope.json?.active !== true, `a client without may_introspect got an answer: ${show(nope)}`);
   assert.ok([200, 401, 403].includes(nope.status), show(nope));
   // a missing token parameter is invalid_request (RFC 7662 §2.1: token is REQUIRED)
+  // a wrong token_type_hint does not hide the token (RFC 7662 §2.1: the server MUST extend its search)
+  const hinted = await postForm(meta.introspection_endpoint, { token: at, token_type_hint: 'refresh_token' },
+    { authorization: basicAuth('gateway', secrets.gateway) });
+  assert.equal(hinted.json?.active, true, show(hinted));
   const missing = await postForm(meta.introspection_endpoint, {}, { authorization: basicAuth('gateway', secrets.gateway) });
   assert.equal(missing.status, 400, show(missing));
   assert.equal(missing.json?.error, 'invalid_request', show(missing));
@@ -373,6 +401,10 @@ test('token endpoint errors are RFC 6749 §5.2', async () => {
     ['grant not registered', cc, basicAuth('code-only', secrets.codeonly), 'unauthorized_client'],
     ['unknown grant', { grant_type: 'urn:example:nope' }, basicAuth('svc-basic', secrets.basic), 'unsupported_grant_type'],
     ['no grant_type', {}, basicAuth('svc-basic', secrets.basic), 'invalid_request'],
+    ['grant_type twice (RFC 6749 §3.2)', new URLSearchParams([['grant_type', 'client_credentials'], ['grant_type', 'client_credentials']]),
+      basicAuth('svc-basic', secrets.basic), 'invalid_request'],
+    ['scope twice (RFC 6749 §3.2)', new URLSearchParams([['grant_type', 'client_credentials'], ['scope', 'orders:read'],
+      ['scope', 'orders:write']]), basicAuth('svc-basic', secrets.basic), 'invalid_request'],
   ];
   for (const [what, params, auth, error] of others) {
     const r = await tok(params, auth);
@@ -382,11 +414,39 @@ test('token endpoint errors are RFC 6749 §5.2', async () => {
   }
 });
 
+test('a client made with `tessera client create` works; `tessera client disable` refuses it and its tokens', async () => {
+  const env = { env: { DATABASE_URL: dbUrl } };
+  const made = cli(['client', 'create', 'svc-cli', '--format', 'json', '--auth-method', 'client_secret_post',
+    '--scope', 'orders:read', '--default-scope', 'orders:read'], env);
+  assert.equal(made.status, 0, made.stderr);
+  const { client_secret: secret } = JSON.parse(made.stdout);
+  const tok = () => postForm(meta.token_endpoint, { grant_type: 'client_credentials', client_id: 'svc-cli', client_secret: secret });
+  // the running server learns of the new client by itself (bounded wait)
+  await waitFor(async () => (await tok()).status === 200, 10_000, 100);
+
+  const config = await client.discovery(new URL(srv.issuer), 'svc-cli', secret, client.ClientSecretPost(secret), insecure);
+  const { access_token: at } = await client.clientCredentialsGrant(config);
+  const { payload } = await verifyAccessToken(at);
+  assert.equal(payload.client_id, 'svc-cli');
+  assert.equal((await introspect(at)).json.active, true);
+
+  const off = cli(['client', 'disable', 'svc-cli'], env);
+  assert.equal(off.status, 0, off.stderr);
+  await waitFor(async () => (await tok()).json?.error === 'invalid_client', 10_000, 100);
+  await waitFor(async () => (await introspect(at)).json?.active === false, 10_000, 100);
+  assert.deepEqual((await introspect(at)).json, { active: false }, 'a disabled client\'s token is inactive');
+
+  const on = cli(['client', 'enable', 'svc-cli'], env);
+  assert.equal(on.status, 0, on.stderr);
+  await waitFor(async () => (await tok()).status === 200, 10_000, 100);
+});
+
 test('an expired token is inactive (access_token_ttl 30 s)', { timeout: 90_000 }, async () => {
   const { access_token: at, expires_in: ttl } = await client.clientCredentialsGrant(await basicConfig('svc-short', secrets.short));
   assert.ok(ttl <= 30, `expires_in ${ttl} honours the client's access_token_ttl`);
   const { exp } = peek(at).claims;
   assert.equal((await introspect(at)).json.active, true);
-  await waitFor(async () => (await introspect(at)).json?.active === false, (ttl + 15) * 1000, 500);
+  await waitFor(async () => (await introspect(at)).json?.active === false, (ttl + 15) * 1000, 500)
+    .catch((e) => { e.message += `\n--- tessera log (tail)\n${srv.logs.join('').slice(-4000)}`; throw e; });
   assert.ok(Date.now() / 1000 >= exp, 'it turned inactive only once exp had passed');
 });

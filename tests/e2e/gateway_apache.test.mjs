@@ -14,7 +14,9 @@ import { startServer, waitFor } from '../integration/lib.mjs';
 import { apacheMissing, startApache } from './apache.mjs';
 import { basicAuth, databaseWith, makeCert, newSecret, requestForm, tempDir } from './lib.mjs';
 
+// without the packages the test is skipped, except in CI, where that is a failure
 const missing = apacheMissing();
+const skip = missing && !process.env.CI ? missing : false;
 const secrets = { gateway: newSecret(), svc: newSecret(), other: newSecret() };
 const HELLO = 'hello from behind the gateway\n';
 let dir, ca, srv, apache;
@@ -27,7 +29,7 @@ const LOCATIONS = String.raw`
 </Location>
 <Location "/api/write">
     AuthType oauth20
-    Require claim "scope~(^|\s)orders:write(\s|$)"
+    Require claim scope~(^|[[:space:]])orders:write([[:space:]]|$)
 </Location>
 <Location "/api/readers">
     AuthType oauth20
@@ -36,7 +38,8 @@ const LOCATIONS = String.raw`
 `;
 
 before(async () => {
-  if (missing) return;
+  if (skip) return;
+  if (missing) throw new Error(missing);
   dir = tempDir('e2e-apache');
   const cert = makeCert(dir, 'tessera');
   ca = fs.readFileSync(cert.crt);
@@ -76,7 +79,7 @@ async function token(id, secret, scope) {
 const bearer = (t) => ({ authorization: `Bearer ${t}` });
 
 test('Apache mod_auth_openidc introspects Tessera tokens: 401 without, 200 with, 401 after revocation',
-  { skip: missing ?? false, timeout: 120_000 }, async (t) => {
+  { skip, timeout: 120_000 }, async (t) => {
     // a failing step carries the gateway's logs (mod_auth_openidc logs each introspection at debug)
     const step = (name, fn) => t.test(name, async () => {
       try { await fn(); } catch (e) { e.message += `\n${apache.logs()}`; throw e; }

@@ -61,7 +61,7 @@ export async function postForm(url, params, headers = {}) {
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
     body: new URLSearchParams(params).toString(),
     signal: AbortSignal.timeout(15_000),
-  });
+  }).catch((e) => { throw new Error(`POST ${url}: ${e.message}${e.cause ? ` (${e.cause.code ?? ''} ${e.cause.message})` : ''}`); });
   const text = await res.text();
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include "tessera/oauth.h"
+#include "tessera/oauth_metadata.h"
 
 #define NOW 1700000000
 #define ISSUER "https://as.example.com"
@@ -22,7 +23,7 @@ static ts_directory_t *dir;
 static ts_secret_hasher_t hasher;
 static ts_client_auth_ctx_t ctx;
 /* owned by the directory (it frees its clients' keys) */
-static ts_key_t *es_key, *rs_key, *two_a, *two_b;
+static ts_key_t *es_key, *rs_key, *two_a, *two_b, *basic_key;
 /* not registered anywhere */
 static ts_key_t *stranger;
 
@@ -65,6 +66,18 @@ static void add_key(ts_client_t *c, ts_key_t *key)
     c->keys = keys;
 }
 
+/* n characters repeating pattern, in a static buffer */
+static const char *long_secret(size_t n, const char *pattern)
+{
+    static char buf[TS_CLIENT_SECRET_MAX + 8];
+    size_t plen = strlen(pattern);
+    assert_true(n < sizeof(buf));
+    for (size_t i = 0; i < n; ++i)
+        buf[i] = pattern[i % plen];
+    buf[n] = '\0';
+    return buf;
+}
+
 static int setup(void **state)
 {
     ts_kek_t kek;
@@ -75,11 +88,25 @@ static int setup(void **state)
         return -1;
     if ((es_key = ts_key_generate(TS_ALG_ES256)) == NULL || (rs_key = ts_key_generate(TS_ALG_RS256)) == NULL ||
         (two_a = ts_key_generate(TS_ALG_ES256)) == NULL || (two_b = ts_key_generate(TS_ALG_ES256)) == NULL ||
+        (basic_key = ts_key_generate(TS_ALG_ES256)) == NULL ||
         (stranger = ts_key_generate(TS_ALG_ES256)) == NULL)
         return -1;
 
     c = add_client("basic-client", TS_AUTH_CLIENT_SECRET_BASIC);
     add_secret(c, "basic-secret", 0);
+    /* no real client has an empty id; this one shows that Basic refuses an empty id before any lookup */
+    c = add_client("", TS_AUTH_CLIENT_SECRET_BASIC);
+    add_secret(c, "empty-id-secret", 0);
+    /* registered keys, but registered for client_secret_basic */
+    c = add_client("basic-with-keys", TS_AUTH_CLIENT_SECRET_BASIC);
+    add_secret(c, "bwk-secret", 0);
+    add_key(c, basic_key);
+    c = add_client("long-secret", TS_AUTH_CLIENT_SECRET_BASIC);
+    add_secret(c, long_secret(512, "S"), 0);
+    c = add_client("too-long-secret", TS_AUTH_CLIENT_SECRET_BASIC);
+    add_secret(c, long_secret(513, "S"), 0);
+    c = add_client("encoded-secret", TS_AUTH_CLIENT_SECRET_BASIC);
+    add_secret(c, long_secret(TS_CLIENT_SECRET_MAX, "ab+/"), 0);
     c = add_client("a:b", TS_AUTH_CLIENT_SECRET_BASIC);
     add_secret(c, "p:w% x", 0);
     c = add_client("post-client", TS_AUTH_CLIENT_SECRET_POST);
@@ -257,13 +284,13 @@ static void client_id_parameter_must_match_basic(void **state)
 
 static void malformed_basic_is_refused_with_basic_attempted(void **state)
 {
-    char headers[12][2200];
+    char headers[16][2200];
     size_t n = 0;
     char longid[600], longsecret[600];
 
     strcpy(headers[n++], "Basic !!!!");                               /* not base64 */
     strcpy(headers[n++], basic("no-colon"));                          /* no ':' */
-    strcpy(headers[n++], basic(":basic-secret"));                     /* empty id */
+    strcpy(headers[n++], basic(":empty-id-secret"));                  /* empty id */
     /* "basic-client:basic-secret" is 25 bytes: its base64 ends in "==" */
     strcpy(headers[n], basic("basic-client:basic-secret"));
     assert_non_null(strstr(headers[n], "=="));
@@ -271,7 +298,8 @@ static void malformed_basic_is_refused_with_basic_attempted(void **state)
     strcpy(headers[n], basic("basic-client:basic-secret"));
     strchr(headers[n], '=')[-1] += 1; /* 'A' -> 'B': non-canonical trailing bits */
     ++n;
-    strcpy(headers[n++], basic_n("basic-client\0x:basic-secret", 27));  /* NUL inside */
+    strcpy(headers[n++], basic_n("basic-client\0x:basic-secret", 27));  /* NUL in the id */
+    strcpy(headers[n++], basic_n("basic-client:basic-secret\0x", 27));  /* NUL in the secret */
     strcpy(headers[n++], basic("basic%zz:basic-secret"));               /* bad escape in the id */
     strcpy(headers[n++], basic("basic-client:basic%00secret"));         /* encoded NUL in the secret */
     memset(longid, 'i', 513);
@@ -291,15 +319,31 @@ static void malformed_basic_is_refused_with_basic_attempted(void **state)
     }
 }
 
-static void basic_credentials_of_512_bytes_are_accepted_by_the_parser(void **state)
+static void basic_secret_of_512_characters_is_accepted(void **state)
 {
-    /* the limit is inclusive: a 512-byte id reaches the lookup (and fails there, as unknown) */
     char raw[600];
-    memset(raw, 'i', 512);
-    strcpy(raw + 512, ":basic-secret");
+    snprintf(raw, sizeof(raw), "long-secret:%s", long_secret(512, "S"));
+    ts_client_credentials_t in = with_header(basic(raw));
+    assert_client(authenticate(&in), "long-secret", TS_AUTH_CLIENT_SECRET_BASIC);
+}
+
+static void basic_secret_over_512_characters_is_refused(void **state)
+{
+    /* even for a client registered with it: registration allows TS_CLIENT_SECRET_MAX (512) characters */
+    char raw[600];
+    snprintf(raw, sizeof(raw), "too-long-secret:%s", long_secret(513, "S"));
     ts_client_credentials_t in = with_header(basic(raw));
     assert_refused(authenticate(&in), TS_ERR_INVALID_CLIENT);
-    assert_string_equal(out.why, "client authentication failed");
+    assert_int_equal(out.basic_attempted, 1);
+}
+
+static void basic_longest_registrable_secret_form_encoded_is_accepted(void **state)
+{
+    char raw[1200] = "encoded-secret:";
+    for (int i = 0; i < TS_CLIENT_SECRET_MAX / 4; ++i)
+        strcat(raw, "ab%2B%2F");
+    ts_client_credentials_t in = with_header(basic(raw));
+    assert_client(authenticate(&in), "encoded-secret", TS_AUTH_CLIENT_SECRET_BASIC);
 }
 
 /* ---- secret rotation ------------------------------------------------------------------------------------ */
@@ -486,6 +530,13 @@ static void assertion_audience_array_with_issuer_is_accepted(void **state)
     json_t *c = claims_for("jwt-es");
     json_object_set_new(c, "aud", json_pack("[s,s]", "https://other.example", ISSUER));
     assert_client(es_assertion(c), "jwt-es", TS_AUTH_PRIVATE_KEY_JWT);
+}
+
+static void assertion_audience_nested_in_an_array_is_refused(void **state)
+{
+    json_t *c = claims_for("jwt-es");
+    json_object_set_new(c, "aud", json_pack("[[s]]", ISSUER));
+    assert_refused(es_assertion(c), TS_ERR_INVALID_CLIENT);
 }
 
 static void assertion_audience_may_be_the_endpoint_url(void **state)
@@ -713,6 +764,14 @@ static void client_id_parameter_must_match_assertion_subject(void **state)
     assert_client(assert_with(es_key, claims_for("jwt-es"), "jwt-es"), "jwt-es", TS_AUTH_PRIVATE_KEY_JWT);
 }
 
+static void client_registered_for_basic_cannot_use_private_key_jwt(void **state)
+{
+    /* its keys are in the directory, and the assertion is otherwise perfect */
+    assert_refused(assert_with(basic_key, claims_for("basic-with-keys"), NULL), TS_ERR_INVALID_CLIENT);
+    ts_client_credentials_t in = with_header(basic("basic-with-keys:bwk-secret"));
+    assert_client(authenticate(&in), "basic-with-keys", TS_AUTH_CLIENT_SECRET_BASIC);
+}
+
 static void disabled_private_key_jwt_client_is_refused(void **state)
 {
     ts_client_t *c = (ts_client_t *)ts_directory_client(dir, "jwt-es");
@@ -735,7 +794,9 @@ int main(void)
         cmocka_unit_test(two_methods_at_once_are_an_invalid_request),
         cmocka_unit_test(client_id_parameter_must_match_basic),
         cmocka_unit_test(malformed_basic_is_refused_with_basic_attempted),
-        cmocka_unit_test(basic_credentials_of_512_bytes_are_accepted_by_the_parser),
+        cmocka_unit_test(basic_secret_of_512_characters_is_accepted),
+        cmocka_unit_test(basic_secret_over_512_characters_is_refused),
+        cmocka_unit_test(basic_longest_registrable_secret_form_encoded_is_accepted),
         cmocka_unit_test(expired_rotated_secret_is_refused),
         cmocka_unit_test(old_secret_works_until_it_expires),
         cmocka_unit_test(post_with_right_secret_is_accepted),
@@ -752,6 +813,7 @@ int main(void)
         cmocka_unit_test(assertion_of_another_client_is_refused),
         cmocka_unit_test(assertion_with_wrong_audience_is_refused),
         cmocka_unit_test(assertion_audience_array_with_issuer_is_accepted),
+        cmocka_unit_test(assertion_audience_nested_in_an_array_is_refused),
         cmocka_unit_test(assertion_audience_may_be_the_endpoint_url),
         cmocka_unit_test(expired_assertion_is_refused),
         cmocka_unit_test(assertion_living_too_long_is_refused),
@@ -763,6 +825,7 @@ int main(void)
         cmocka_unit_test(assertion_with_alg_none_or_hs256_is_refused),
         cmocka_unit_test(assertion_without_kid_needs_an_unambiguous_key),
         cmocka_unit_test(client_id_parameter_must_match_assertion_subject),
+        cmocka_unit_test(client_registered_for_basic_cannot_use_private_key_jwt),
         cmocka_unit_test(disabled_private_key_jwt_client_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
