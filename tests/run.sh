@@ -29,6 +29,10 @@ echo "== unit and C integration tests (ctest)"
 (cd "$build" && DATABASE_URL="postgresql:///ctest?host=$PG_DIR/run&user=tessera" ctest --output-on-failure --timeout 300)
 
 echo "== integration and end-to-end tests (node --test)"
+# the end-to-end tests use real, independent clients: openid-client and jose, pinned by package-lock.json
+if [ ! -d "$top/tests/e2e/node_modules" ] || [ "$top/tests/e2e/package-lock.json" -nt "$top/tests/e2e/node_modules" ]; then
+    npm ci --prefix "$top/tests/e2e" --no-audit --no-fund --loglevel=error
+fi
 files=$(ls "$top"/tests/integration/*.test.mjs "$top"/tests/e2e/*.test.mjs 2>/dev/null || true)
 if [ -n "$files" ]; then
     node --test --test-concurrency=1 $files
