@@ -39,7 +39,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 PEERS=$(cd "$HERE/../../../shared/peers" 2>/dev/null && pwd) || PEERS=
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 QUICK= ROUNDS= POOL= REVOCATIONS= BIN= WITH_PEERS=1 ONLY=all
 ARGS_TEXT="$*"
@@ -249,6 +249,8 @@ log "$TESSERA_VERSION: jwks yes, token $(yn "$HAVE_TOKEN"), introspect $(yn "$HA
 [ -n "$HAVE_TOKEN" ] || fail "tessera does not serve POST /token: token and introspection not measured"
 [ -n "$HAVE_TOKEN" ] && [ -z "$HAVE_INTROSPECT" ] && fail "tessera does not serve POST /introspect: introspection not measured"
 
+# the size of Tessera's cache of verified JWTs (per loop thread), for the note on the pool size
+JWT_CACHE_SLOTS=$(sed -n 's/.*ts_jwt_cache_create(\([0-9][0-9]*\)).*/\1/p' "$TOP/src/http/server.c" 2>/dev/null | head -n 1)
 jq -n --arg run "$RUN_ID" --arg command "$COMMAND" --argjson quick "${QUICK:-0}" \
     --argjson rounds "$ROUNDS" --argjson duration "$DURATION" --argjson warmup "$WARMUP" \
     --argjson pool "$POOL" --argjson revocations "$REVOCATIONS" --arg tessera "$TESSERA_VERSION" \
@@ -256,13 +258,13 @@ jq -n --arg run "$RUN_ID" --arg command "$COMMAND" --argjson quick "${QUICK:-0}"
     --arg os "$(. /etc/os-release && echo "$PRETTY_NAME"), Linux $(uname -r)" \
     --arg wrk "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" --arg postgres "$(psql --version | cut -d' ' -f3)" \
     --arg peers "${WITH_PEERS:+oidc-provider glewlwyd}" --arg oidc_introspect "$OIDC_INTROSPECT_VARIANTS" \
-    --arg tthreads "$TESSERA_THREADS" \
+    --arg tthreads "$TESSERA_THREADS" --argjson jwt_cache_slots "${JWT_CACHE_SLOTS:-null}" \
     '{run: $run, date: (now | todate), command: $command, quick: ($quick == 1), rounds: $rounds,
       duration_s: $duration, warmup_s: $warmup, conns: 32, threads: 1, pool: $pool,
       revocations: $revocations, tessera: $tessera, tessera_threads: $tthreads, cpu: $cpu,
       cores: $cores, os: $os, wrk: $wrk, postgres: $postgres,
       peers: ($peers | split(" ") | map(select(. != ""))), oidc_introspect_variant: $oidc_introspect,
-      versions: {}}' >"$RUN_DIR/meta.json"
+      jwt_cache_slots: $jwt_cache_slots, versions: {}}' >"$RUN_DIR/meta.json"
 
 # ---- running common/bench.mjs and keeping its rows
 export PATH="$HERE/bin:$PATH"              # the wrk shim (bin/wrk), inert unless BENCH_WRK_SCRIPT is set

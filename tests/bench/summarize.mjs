@@ -62,11 +62,12 @@ const tessera = (c) => [...groups.entries()].find(([k]) => k.startsWith(`${c}|te
 
 const out = [];
 const p = (s = '') => out.push(s);
-p(`## Benchmark: Tessera and its peers (${meta.quick ? 'QUICK smoke run, not for publication' : `medians of ${meta.rounds} interleaved rounds`})`);
+const http = rows.length > 0;
+p(`## Benchmark: ${http ? 'Tessera and its peers' : 'Tessera'} (${meta.quick ? 'QUICK smoke run, not for publication' : http ? `medians of ${meta.rounds} interleaved rounds` : 'revocation propagation only'})`);
 p();
 p(`Command: \`${meta.command}\` — run ${meta.run}, ${meta.date}.`);
 p(`Machine: ${meta.cores} cores (${meta.cpu}), ${meta.os}; everything on 127.0.0.1.`);
-p(`Load: ${meta.wrk}, \`wrk -t${meta.threads} -c${meta.conns} -d${meta.duration_s}s\` after a ${meta.warmup_s} s warm-up,`
+if (http) p(`Load: ${meta.wrk}, \`wrk -t${meta.threads} -c${meta.conns} -d${meta.duration_s}s\` after a ${meta.warmup_s} s warm-up,`
   + ` driven by the peers' \`common/bench.mjs\` (waits for a quiet machine before each run);`
   + ` ${meta.rounds} round${meta.rounds > 1 ? 's' : ''}, the server order reversed on even rounds.`);
 p(`Versions: ${Object.entries(meta.versions).map(([k, v]) => `${k}: ${v}`).join('; ') || meta.tessera}.`);
@@ -76,7 +77,7 @@ const peersSeen = [...new Set([...groups.keys()].map((k) => k.split('|')[1]).fil
   .sort((a, b) => rank(a) - rank(b));
 const NAMES = { 'oidc-provider': 'oidc-provider', glewlwyd: 'Glewlwyd' };
 const pname = (x) => NAMES[x] ?? x;
-if (peersSeen.length) {
+if (http && peersSeen.length) {
   p('### Tessera/peer (req/s, ratio of medians; > 1: Tessera serves more)');
   p();
   p('Against each peer\'s fastest variant measured for that benchmark (all of them are in the next table).');
@@ -97,6 +98,7 @@ if (peersSeen.length) {
   p();
 }
 
+if (http) {
 p('### All runs');
 p();
 p('| benchmark | server | n | req/s | p50 ms | p99 ms | non-2xx | RSS idle → peak MiB | DB PSS peak MiB | CPU µs/req (server+DB) | Tessera/peer req/s | Tessera/peer p99 | noisy |');
@@ -126,13 +128,15 @@ p('n: rounds; values are medians [min–max] over them. RSS is the server proces
   + ' private one, the peers\' shared one on :5501). CPU per request includes the database\'s.'
   + ' Tessera/peer p99 below 1 means Tessera answers faster. Noisy: runs during which other processes'
   + ' used more than 0.35 core (bench.mjs retries such runs).'
-  + ' oidc-provider cannot introspect its own JWT access tokens, so its introspection rows use its'
+  + (!peersSeen.includes('oidc-provider') ? '' : ' oidc-provider cannot introspect its own JWT access tokens, so its introspection rows use its'
   + ` opaque tokens (variants: ${meta.oidc_introspect_variant}); its in-memory store is an LRU of about`
   + ' 1,000 entries that forgets the rest of a larger pool, so its distinct-token row uses the PostgreSQL'
-  + ' adapter. Tessera\'s introspection verifies ES256 JWTs and keeps a cache of 4,096 verified tokens per'
-  + ` loop thread (direct-mapped): with ${fmt(meta.pool, 0)} tokens in round robin about`
-  + ` ${Math.round(100 * Math.exp(-meta.pool / 4096))} % of the distinct-token lookups hit it.`);
+  + ' adapter.')
+  + (!(meta.jwt_cache_slots > 0) ? '' : ` Tessera keeps a direct-mapped cache of ${fmt(meta.jwt_cache_slots, 0)}`
+  + ` verified tokens per loop thread: with ${fmt(meta.pool, 0)} tokens in round robin about`
+  + ` ${Math.round(100 * Math.exp(-meta.pool / meta.jwt_cache_slots))} % of the distinct-token lookups hit it.`));
 p();
+}
 
 p('### Revocation propagation');
 p();

@@ -31,7 +31,7 @@ static void assert_resolves(const char *requested, const char *want)
 {
     ts_err_t err = resolve(requested);
     if (err != TS_OK)
-        fail_msg("'%s' refused: %s", requested, why);
+        fail_msg("'%s' refused: %s", requested != NULL ? requested : "(none)", why != NULL ? why : "(no reason)");
     assert_string_equal(out, want);
 }
 
