@@ -11,6 +11,8 @@ want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then
     # clang for the fuzzers; Apache with mod_auth_openidc is the real gateway of the end-to-end tests
     want+=(clang apache2 libapache2-mod-auth-openidc)
+    # static analysis in `make lint` (scripts/lint.sh)
+    want+=(cppcheck clang-tidy flawfinder)
     # The machine's Node.js may come with its own npm (not Debian's), which conflicts with the npm package.
     command -v node >/dev/null 2>&1 || want+=(nodejs)
     command -v npm >/dev/null 2>&1 || want+=(npm)

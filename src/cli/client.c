@@ -297,6 +297,8 @@ static int record_from_args(const create_args_t *a, ts_client_record_t *c)
     const ts_client_metadata_t *md = &a->md;
 
     memset(c, 0, sizeof(*c));
+    /* NOLINTBEGIN(clang-analyzer-core.NonNullParamChecker): parse_create() sets client_id and the auth method whenever
+     * it returns TS_EXIT_OK; the analyzer cannot see that ts_cli_fail() (in common.c) never returns TS_EXIT_OK */
     if ((c->client_id = strdup(md->client_id)) == NULL ||
         (md->client_name != NULL && (c->client_name = strdup(md->client_name)) == NULL) ||
         (c->token_endpoint_auth_method = strdup(md->token_endpoint_auth_method)) == NULL ||
@@ -306,6 +308,7 @@ static int record_from_args(const create_args_t *a, ts_client_record_t *c)
         (md->scope != NULL && ts_strlist_split(&c->scopes, md->scope, ' ') != 0) ||
         (md->default_scope != NULL && ts_strlist_split(&c->default_scopes, md->default_scope, ' ') != 0))
         return -1;
+    /* NOLINTEND(clang-analyzer-core.NonNullParamChecker) */
     c->jwks = json_incref(a->jwks);
     c->skip_consent = a->skip_consent;
     c->require_pkce = md->require_pkce;

@@ -35,6 +35,8 @@ static const config_row_t rows[] = {
     {"max_request_body", T_SIZE, F(max_request_body), 1024, 1024 * 1024, "16k"},
     {"max_header_bytes", T_SIZE, F(max_header_bytes), 1024, 64 * 1024, "16k"},
     {"shutdown_timeout", T_DURATION, F(shutdown_timeout), 1, 300, "10s"},
+    {"request_timeout", T_DURATION, F(request_timeout), 1, 300, "10s"},
+    {"max_connections", T_UINT, F(max_connections), 1, 1000000, "4096"},
     {"database", T_STRING, F(database), 0, 0, ""},
     {"database_password_file", T_STRING, F(database_password_file), 0, 0, ""},
     {"db_pool_size", T_UINT, F(db_pool_size), 1, 32, "2"},

@@ -335,6 +335,7 @@ int ts_ratelimit_take(ts_ratelimit_t *rl, const char *key, size_t keylen, double
         atomic_fetch_add_explicit(&rl->unlimited, 1, memory_order_relaxed);
         return 1;
     }
+    /* NOLINTNEXTLINE(bugprone-integer-division): UNIT / 1000 is exactly 1000 micro-tokens per millisecond */
     rate_u = (uint64_t)((rate_per_sec < RATE_MAX ? rate_per_sec : RATE_MAX) * (UNIT / 1000) + 0.5);
     if (rate_u == 0) /* below a token every 1000 s */
         rate_u = 1;

@@ -72,8 +72,9 @@ static void log_refusal(const char *kind, const char *key, const ts_ratelimit_re
     /* a client that keeps knocking is logged at its 1st, 2nd, 4th, 8th... refusal in a row, not at each */
     if ((r->streak & (r->streak - 1)) != 0)
         return;
+    /* cppcheck-suppress arrayIndexThenCheck ; key is a C string: key[n] is read only after key[0..n-1] were not NUL */
     for (; key[n] != '\0' && n < LOG_KEY_MAX; ++n)
-        safe[n] = key[n] > 0x20 && key[n] < 0x7f ? key[n] : '?';
+        safe[n] = key[n] > 0x20 && key[n] < 0x7f ? key[n] : '?'; /* NOLINT(bugprone-narrowing-conversions): a char either way */
     if (key[n] != '\0') {
         memcpy(safe + n, "...", 3);
         n += 3;
@@ -168,7 +169,7 @@ const char *ts_http_peer_rate_key(h2o_req_t *req, char *buf, size_t cap)
         return NULL;
     if (family == AF_INET6)
         memset(addr + 8, 0, 8);
-    memcpy(buf, "a:", 2);
+    memcpy(buf, "a:", 2); /* NOLINT(bugprone-not-null-terminated-result): inet_ntop() writes the rest and the NUL */
     if (inet_ntop(family, addr, buf + 2, (socklen_t)(cap - 2)) == NULL)
         return NULL;
     if (family == AF_INET6)

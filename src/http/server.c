@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <h2o/multithread.h>
 #include "http/endpoints.h"
@@ -86,9 +87,43 @@ static int open_listeners(ts_server_t *s, char *err, size_t errlen)
     return 0;
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+/* The listener is level-triggered: a connection it cannot take (at max_conns, or accept() failing for want of
+ * descriptors) would wake the loop again at once, forever. So it stops reading the listener until a
+ * connection closes (or, after EMFILE, a moment has passed); meanwhile new connections wait in the backlog. */
+static void pause_accepting(ts_worker_t *w, const char *why)
+{
+    if (w->accept_paused || w->listener == NULL)
+        return;
+    h2o_socket_read_stop(w->listener);
+    w->accept_paused = 1;
+    uint64_t now = h2o_now(w->ctx.loop);
+    if (w->limit_warned_at == 0 || now - w->limit_warned_at >= 10000) {
+        w->limit_warned_at = now;
+        ts_log_warn("worker %u: not accepting new connections for now: %s (%zu open)", w->index, why, w->conns);
+    }
+}
+
+static void resume_accepting(ts_worker_t *w)
+{
+    if (!w->accept_paused || w->listener == NULL || w->stopping || w->conns >= w->max_conns ||
+        h2o_timeout_is_linked(&w->accept_retry_entry))
+        return;
+    w->accept_paused = 0;
+    h2o_socket_read_start(w->listener, on_accept);
+}
+
+static void on_accept_retry(h2o_timeout_entry_t *entry)
+{
+    resume_accepting(H2O_STRUCT_FROM_MEMBER(ts_worker_t, accept_retry_entry, entry));
+}
+
 static void on_conn_close(void *data)
 {
-    ((ts_worker_t *)data)->conns--;
+    ts_worker_t *w = data;
+    w->conns--;
+    resume_accepting(w);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -99,7 +134,18 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (err != NULL)
         return;
     /* a bounded batch, so that one busy listener cannot starve the loop's other sockets */
-    for (int i = 0; i < 16 && (sock = h2o_evloop_socket_accept(listener)) != NULL; ++i) {
+    for (int i = 0; i < 16; ++i) {
+        if (w->conns >= w->max_conns) {
+            pause_accepting(w, "max_connections reached");
+            return;
+        }
+        if ((sock = h2o_evloop_socket_accept(listener)) == NULL) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                pause_accepting(w, strerror(errno));
+                h2o_timeout_link(w->ctx.loop, &w->accept_retry, &w->accept_retry_entry);
+            }
+            return;
+        }
         w->conns++;
         sock->on_close.cb = on_conn_close;
         sock->on_close.data = w;
@@ -124,7 +170,10 @@ static void begin_stop(ts_worker_t *w)
     if (w->stopping)
         return;
     w->stopping = 1;
-    h2o_socket_read_stop(w->listener);
+    if (h2o_timeout_is_linked(&w->accept_retry_entry))
+        h2o_timeout_unlink(&w->accept_retry_entry);
+    if (!w->accept_paused)
+        h2o_socket_read_stop(w->listener);
     h2o_socket_close(w->listener);
     w->listener = NULL;
     h2o_context_request_shutdown(&w->ctx);
@@ -138,7 +187,7 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
 
     while (!h2o_linklist_is_empty(messages)) {
         control_msg_t *msg = H2O_STRUCT_FROM_MEMBER(control_msg_t, super.link, messages->next);
-        h2o_linklist_unlink(&msg->super.link);
+        h2o_linklist_unlink(&msg->super.link); /* NOLINT(clang-analyzer-unix.Malloc): unlinking moves messages->next on */
         if (msg->type == CONTROL_STOP) {
             begin_stop(w);
         } else {
@@ -165,6 +214,8 @@ static void *worker_main(void *arg)
 
     h2o_timeout_init(loop, &w->stop_poll, 100);
     w->stop_entry.cb = on_stop_poll;
+    h2o_timeout_init(loop, &w->accept_retry, 100);
+    w->accept_retry_entry.cb = on_accept_retry;
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->server->globalconf.hosts;
     w->db = ts_db_pool_create(loop, w->app->conf, "tessera");
@@ -183,6 +234,7 @@ static void *worker_main(void *arg)
     if (h2o_timeout_is_linked(&w->stop_entry))
         h2o_timeout_unlink(&w->stop_entry);
     h2o_timeout_dispose(loop, &w->stop_poll);
+    h2o_timeout_dispose(loop, &w->accept_retry);
     h2o_multithread_unregister_receiver(w->ctx.queue, &w->control);
     SSL_CTX_free(w->accept_ctx.ssl_ctx);
     /* h2o_context_request_shutdown() armed HTTP/2's graceful-shutdown timer, which dispose asserts is idle */
@@ -232,6 +284,11 @@ static void setup_globalconf(ts_server_t *s)
     h2o_config_init(g);
     g->server_name = h2o_iovec_init(H2O_STRLIT("tessera"));
     g->max_request_entity_size = s->conf->max_request_body;
+    /* h2o's HTTP/1 request timer runs from the first byte awaited to the last byte of the body (and over an idle
+     * keep-alive wait); it is not restarted by each byte received, so a trickling client (slowloris) is cut off */
+    g->http1.req_timeout = (uint64_t)s->conf->request_timeout * 1000;
+    g->http2.idle_timeout = (uint64_t)s->conf->request_timeout * 1000;
+    g->handshake_timeout = (uint64_t)s->conf->request_timeout * 1000;
     /* h2c upgrade off: libh2o 2.2.5 predates the HTTP/2 rapid-reset fix (CVE-2023-44487) */
     g->http1.upgrade_to_http2 = s->conf->http2 && s->ssl_ctx == NULL;
     h2o_hostconf_t *host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
@@ -244,6 +301,32 @@ static h2o_iovec_t render(json_t *doc)
     char *s = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return h2o_iovec_init(s, s != NULL ? strlen(s) : 0);
+}
+
+/* Each connection is a descriptor. Raises the soft open-file limit to fit max_connections (plus what the
+ * listeners, loops, database and sync connections need); returns the number of connections the limit allows. */
+static size_t connection_limit(const ts_config_t *conf, unsigned nworkers)
+{
+    size_t want = conf->max_connections, reserve = 64 + (size_t)nworkers * (2 * conf->db_pool_size + 8);
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want + reserve)
+        return want;
+    rlim_t wanted = want + reserve;
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= wanted) {
+        rl.rlim_cur = wanted;
+    } else {
+        rl.rlim_cur = rl.rlim_max;
+    }
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur >= want + reserve)
+        return want;
+    size_t fit = rl.rlim_cur > reserve + nworkers ? (size_t)rl.rlim_cur - reserve : nworkers;
+    ts_log_warn("max_connections %u lowered to %zu: the open-file limit is %llu (raise the hard limit: ulimit -Hn, "
+                "systemd LimitNOFILE)",
+                conf->max_connections, fit, (unsigned long long)rl.rlim_cur);
+    return fit;
 }
 
 static unsigned thread_count(const ts_config_t *conf)
@@ -286,8 +369,10 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_secre
         ts_log_error("out of memory");
         goto out;
     }
+    size_t max_conns = connection_limit(conf, s.nworkers);
     for (unsigned i = 0; i < s.nworkers; ++i)
-        s.workers[i] = (ts_worker_t){.server = &s, .app = &s.app, .index = i, .listen_fd = -1};
+        s.workers[i] = (ts_worker_t){.server = &s, .app = &s.app, .index = i, .listen_fd = -1,
+                                     .max_conns = (max_conns + s.nworkers - 1) / s.nworkers};
     if (s.app.tls && (s.ssl_ctx = ts_tls_create(conf, err, sizeof(err))) == NULL) {
         ts_log_error("%s", err);
         goto out;

@@ -16,6 +16,7 @@ int ts_oauth_access_token_sign(const ts_key_t *key, const ts_access_token_t *t, 
     for (size_t i = 0; t->roles != NULL && i < t->roles->len; ++i)
         json_array_append_new(roles, json_string(t->roles->items[i]));
     claims = json_pack("{s:s, s:s, s:O, s:s, s:o, s:I, s:I, s:s}", "iss", t->issuer, "sub", t->subject, "aud", t->aud, "client_id",
+                       /* NOLINTNEXTLINE(bugprone-misplaced-widening-cast): int64_t and json_int_t are both 64 bits wide */
                        t->client_id, "roles", roles, "iat", (json_int_t)t->now, "exp", (json_int_t)(t->now + t->ttl), "jti", jti);
     if (claims == NULL)
         return -1;

@@ -27,6 +27,7 @@ static int fill_strs(ts_arena_t *a, const char *json_text, ts_strs_t *out)
         ret = -1;
     json_array_foreach(arr, i, v)
     {
+        /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): items is allocated (or ret set) when the array has elements */
         if (ret != 0 || !json_is_string(v) || (out->items[out->len++] = ts_arena_strdup(a, json_string_value(v))) == NULL) {
             ret = -1;
             break;

@@ -261,6 +261,7 @@ static int affected(PGresult *res, const char *what, char *err, size_t errlen)
     int ret;
     if (res == NULL)
         return -1;
+    /* NOLINTNEXTLINE(cert-err34-c): libpq's row count: digits, or "" (0) */
     ret = atoi(PQcmdTuples(res)) > 0 || PQntuples(res) > 0 ? 0 : TS_STORE_NOT_FOUND;
     if (ret == TS_STORE_NOT_FOUND)
         say(err, errlen, "%s not found", what);

@@ -67,7 +67,7 @@ static int touched(PGresult *res, const char *what, char *err, size_t errlen)
     int ret;
     if (res == NULL)
         return -1;
-    ret = atoi(PQcmdTuples(res)) > 0 ? 0 : TS_STORE_NOT_FOUND;
+    ret = atoi(PQcmdTuples(res)) > 0 ? 0 : TS_STORE_NOT_FOUND; /* NOLINT(cert-err34-c): libpq's row count: digits, or "" (0) */
     if (ret == TS_STORE_NOT_FOUND)
         snprintf(err, errlen, "%s not found", what);
     PQclear(res);

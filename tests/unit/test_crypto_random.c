@@ -166,7 +166,7 @@ static void test_handle_rejects(void **state)
 
 static void test_handle_hash(void **state)
 {
-    static const char handle[] = "tsr_Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9v";
+    static const char handle[] = "tsr_Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9v"; /* secret-scan: allow (made up) */
     unsigned char md[32];
     unsigned int mdlen;
     char expect[64], got[44], other[44];
