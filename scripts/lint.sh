@@ -11,8 +11,10 @@
 # with a reason (STYLE.md wants /* */ comments):
 #   cppcheck     /* cppcheck-suppress ID ; reason */            on the line before
 #   clang-tidy   /* NOLINT(check): reason */                    on the line, or NOLINTNEXTLINE before it
-#   flawfinder   /* Flawfinder: ignore - reason */              on the line (the comment must start so)
-#   gcc          #pragma GCC diagnostic ignored "-Wanalyzer-…"  in a push/pop pair, with a /* reason */
+#   flawfinder   /* Flawfinder: ignore - reason */              on the line, or alone on the line before (the
+#                                                               comment must start so; a NOLINT may follow in it)
+#   gcc          /* reason */ then #pragma GCC diagnostic push + ignored "-Wanalyzer-..." before the line and
+#                pop after it, each inside #ifndef __clang__ (clang, which builds the fuzzers, does not know them)
 #   secrets      secret-scan: allow (reason)                    in a comment on the line or the line before
 #
 # Usage: scripts/lint.sh [BUILD_DIR]    (default build; `cmake -S . -B BUILD_DIR` must have run)
@@ -198,8 +200,8 @@ def random_looking(s):
     return False
 
 
-def shown(s):  # never print the secret itself
-    return f"{s[:6]}... ({len(s)} chars)"
+def shown(s):  # never print the secret itself: a handle's prefix, or the first 4 characters
+    return f"{s[:s.index('_') + 1] if HANDLE.fullmatch(s) else s[:4]}... ({len(s)} chars)"
 
 
 hits = 0

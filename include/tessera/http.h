@@ -40,6 +40,7 @@ typedef struct st_ts_worker_t {
     ts_db_pool_t *db;
     ts_jwt_cache_t *jwt_cache; /* tokens this thread has verified */
     size_t conns; /* open client connections, for the graceful stop */
+    h2o_linklist_t open_conns; /* each one (server.c's conn_t), to close the idle ones when stopping */
     size_t max_conns;   /* this thread's share of max_connections: at it, the listener pauses */
     int accept_paused;  /* the listener is not being read: at max_conns, or out of descriptors */
     uint64_t limit_warned_at;

@@ -12,6 +12,7 @@
 static void vsay(const char *fmt, va_list ap)
 {
     fputs("tessera: ", stderr);
+    /* Flawfinder: ignore (next line) - fmt comes from ts_cli_usage()/ts_cli_fail(), which have printf format attributes */
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
@@ -61,7 +62,7 @@ int ts_cli_open_db(ts_cli_t *cli)
 static int read_kek_file(const char *path, char *out, size_t cap)
 {
     struct stat st;
-    FILE *fp = fopen(path, "r");
+    FILE *fp = fopen(path, "r"); /* Flawfinder: ignore - key_encryption_key_file, the operator's choice, read-only */
     size_t n;
 
     if (fp == NULL) {
@@ -79,6 +80,7 @@ static int read_kek_file(const char *path, char *out, size_t cap)
 int ts_cli_load_kek(ts_cli_t *cli)
 {
     char text[256];
+    /* Flawfinder: ignore (next line) - the documented way to pass the KEK; parsed with its length checked */
     const char *env = getenv("TESSERA_KEY_ENCRYPTION_KEY");
     int n, ret = 0;
 

@@ -70,6 +70,7 @@ int ts_cli_main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
+        /* Flawfinder: ignore (next line) - the documented config path variable, chosen by the operator */
         if (cli.config_path == NULL && (cli.config_path = getenv("TESSERA_CONFIG")) != NULL && *cli.config_path == '\0')
             cli.config_path = NULL;
         if (ts_config_load(&cli.conf, cli.config_path, err, sizeof(err)) != 0) {

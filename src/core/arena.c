@@ -53,6 +53,6 @@ char *ts_arena_strdup(ts_arena_t *a, const char *s)
     size_t n = strlen(s) + 1;
     char *p = ts_arena_alloc(a, n);
     if (p != NULL)
-        memcpy(p, s, n);
+        memcpy(p, s, n); /* Flawfinder: ignore - p has n = strlen(s) + 1 bytes */
     return p;
 }

@@ -52,7 +52,7 @@ void ts_log(ts_log_level_t level, const char *fmt, ...)
     if (level < min_level)
         return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap); /* Flawfinder: ignore - ts_log() has a printf format attribute */
     va_end(ap);
     escape(esc, sizeof(esc), msg);
     clock_gettime(CLOCK_REALTIME, &ts);

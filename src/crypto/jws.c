@@ -118,7 +118,7 @@ static EVP_MD_CTX *signing_context(const ts_key_t *key)
             return NULL;
         }
         t->key = key;
-        strcpy(t->kid, key->kid);
+        strcpy(t->kid, key->kid); /* Flawfinder: ignore - both are TS_KEY_KID_MAX + 1, and a key's kid is bounded when it is made */
         t->ctx = md;
     }
     if ((md = EVP_MD_CTX_new()) == NULL || EVP_MD_CTX_copy_ex(md, t->ctx) != 1) {

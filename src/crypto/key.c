@@ -159,7 +159,7 @@ static ts_key_t *key_new(EVP_PKEY *pkey, ts_jws_alg_t alg, int has_private, cons
     if (kid != NULL) {
         if (strlen(kid) > TS_KEY_KID_MAX)
             goto fail;
-        strcpy(key->kid, kid);
+        strcpy(key->kid, kid); /* Flawfinder: ignore - length checked just above */
     } else if (thumbprint(pkey, alg, key->kid) != 0) {
         goto fail;
     }
@@ -208,7 +208,7 @@ int ts_key_export_private(const ts_key_t *key, unsigned char **der, size_t *len)
     /* the caller frees with free(), which need not be what OPENSSL_malloc uses */
     if ((*der = malloc(dlen)) == NULL)
         goto exit;
-    memcpy(*der, data, dlen);
+    memcpy(*der, data, dlen); /* Flawfinder: ignore - *der was just allocated with dlen bytes */
     *len = dlen;
     ret = 0;
 

@@ -50,7 +50,7 @@ int ts_crypto_handle_new(const char *prefix, char *out, size_t cap)
         return -1;
     if (ts_crypto_random(raw, sizeof(raw)) != 0)
         return -1;
-    memcpy(out, prefix, plen);
+    memcpy(out, prefix, plen); /* Flawfinder: ignore - cap checked above for prefix, encoding and NUL */
     ts_b64url_encode(raw, sizeof(raw), out + plen);
     OPENSSL_cleanse(raw, sizeof(raw));
     return 0;

@@ -76,7 +76,7 @@ static void log_refusal(const char *kind, const char *key, const ts_ratelimit_re
     for (; key[n] != '\0' && n < LOG_KEY_MAX; ++n)
         safe[n] = key[n] > 0x20 && key[n] < 0x7f ? key[n] : '?'; /* NOLINT(bugprone-narrowing-conversions): a char either way */
     if (key[n] != '\0') {
-        memcpy(safe + n, "...", 3);
+        memcpy(safe + n, "...", 3); /* Flawfinder: ignore - safe has LOG_KEY_MAX + 4 bytes, n <= LOG_KEY_MAX */
         n += 3;
     }
     safe[n] = '\0';
@@ -135,16 +135,16 @@ static int peer_ip(h2o_req_t *req, uint8_t addr[16])
     if (req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) == 0)
         return 0;
     if (ss.ss_family == AF_INET) {
-        memcpy(addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+        memcpy(addr, &((struct sockaddr_in *)&ss)->sin_addr, 4); /* Flawfinder: ignore - addr is 16 bytes */
         return AF_INET;
     }
     if (ss.ss_family == AF_INET6) {
         const struct in6_addr *a6 = &((struct sockaddr_in6 *)&ss)->sin6_addr;
         if (IN6_IS_ADDR_V4MAPPED(a6)) {
-            memcpy(addr, a6->s6_addr + 12, 4);
+            memcpy(addr, a6->s6_addr + 12, 4); /* Flawfinder: ignore - addr is 16 bytes */
             return AF_INET;
         }
-        memcpy(addr, a6->s6_addr, 16);
+        memcpy(addr, a6->s6_addr, 16); /* Flawfinder: ignore - addr is 16 bytes */
         return AF_INET6;
     }
     return 0;
@@ -169,10 +169,11 @@ const char *ts_http_peer_rate_key(h2o_req_t *req, char *buf, size_t cap)
         return NULL;
     if (family == AF_INET6)
         memset(addr + 8, 0, 8);
-    memcpy(buf, "a:", 2); /* NOLINT(bugprone-not-null-terminated-result): inet_ntop() writes the rest and the NUL */
+    /* Flawfinder: ignore - NOLINTNEXTLINE(bugprone-not-null-terminated-result): inet_ntop() writes the rest and the NUL */
+    memcpy(buf, "a:", 2);
     if (inet_ntop(family, addr, buf + 2, (socklen_t)(cap - 2)) == NULL)
         return NULL;
     if (family == AF_INET6)
-        strcat(buf, "/64");
+        strcat(buf, "/64"); /* Flawfinder: ignore - cap >= TS_HTTP_ADDRESS_KEY_MAX: a:, an IPv6 address, /64, NUL */
     return buf;
 }

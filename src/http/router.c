@@ -55,7 +55,7 @@ static int ambiguous_framing(h2o_req_t *req)
 {
     h2o_socket_t *sock;
 
-    if (req->version >= 0x200 || req->conn->callbacks->get_socket == NULL ||
+    if (req->version >= 0x200 || req->conn->callbacks == NULL || req->conn->callbacks->get_socket == NULL ||
         (sock = req->conn->callbacks->get_socket(req->conn)) == NULL || sock->input == NULL || sock->input->size == 0)
         return 0;
     const char *p = sock->input->bytes, *end = p + sock->input->size, *nl;

@@ -67,10 +67,10 @@ void ts_jwt_cache_put(ts_jwt_cache_t *c, const char *token, size_t len, const ch
     if (strlen(kid) >= sizeof(s->kid) || (copy = malloc(len)) == NULL)
         return;
     clear(s);
-    memcpy(copy, token, len);
+    memcpy(copy, token, len); /* Flawfinder: ignore - copy was just allocated with len bytes */
     s->token = copy;
     s->len = len;
-    strcpy(s->kid, kid);
+    strcpy(s->kid, kid); /* Flawfinder: ignore - strlen(kid) < sizeof(s->kid) checked above */
     s->claims = json_incref(claims);
     s->exp = exp;
 }

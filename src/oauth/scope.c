@@ -30,7 +30,7 @@ static ts_err_t append(char *out, size_t cap, size_t *len, const char *tok, size
     }
     if (*len > 0)
         out[(*len)++] = ' ';
-    memcpy(out + *len, tok, toklen);
+    memcpy(out + *len, tok, toklen); /* Flawfinder: ignore - room checked above */
     *len += toklen;
     out[*len] = '\0';
     return TS_OK;
@@ -68,7 +68,7 @@ ts_err_t ts_oauth_scope_resolve(const char *requested, const ts_strs_t *allowed,
                 return TS_ERR_INVALID_SCOPE;
             }
         char tok[MAX_TOKEN_LEN + 1];
-        memcpy(tok, p, n);
+        memcpy(tok, p, n); /* Flawfinder: ignore - n <= MAX_TOKEN_LEN checked above */
         tok[n] = '\0';
         if (!ts_strs_contains(allowed, tok)) {
             *why = "the client may not request this scope";

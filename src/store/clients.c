@@ -107,7 +107,7 @@ static int client_from_row(PGresult *res, int row, ts_client_record_t *c)
     c->skip_consent = is_true(res, row, 9);
     c->require_pkce = is_true(res, row, 10);
     c->id_token_signed_response_alg = ts_store__dup(value_or_null(res, row, 11), &oom);
-    /* NOLINTNEXTLINE(cert-err34-c): an integer column (CHECK 30..86400), so always a valid number */
+    /* Flawfinder: ignore - NOLINTNEXTLINE(cert-err34-c): an integer column (CHECK 30..86400), so always a valid number */
     c->access_token_ttl = (v = value_or_null(res, row, 12)) != NULL ? atoi(v) : 0;
     c->may_introspect = is_true(res, row, 13);
     c->status = ts_store__dup(value_or_null(res, row, 14), &oom);
@@ -181,7 +181,8 @@ static int insert_secret(PGconn *db, const char *client_id, const char *secret_h
 
     if (res == NULL)
         return -1;
-    ret = atoi(PQcmdTuples(res)) == 1 ? 0 : TS_STORE_NOT_FOUND; /* NOLINT(cert-err34-c): libpq's row count: digits, or "" (0) */
+    /* Flawfinder: ignore - NOLINTNEXTLINE(cert-err34-c): libpq's row count: digits, or "" (0) */
+    ret = atoi(PQcmdTuples(res)) == 1 ? 0 : TS_STORE_NOT_FOUND;
     if (ret == TS_STORE_NOT_FOUND)
         snprintf(err, errlen, "%s not found", what);
     PQclear(res);
@@ -299,7 +300,7 @@ int ts_store_client_update(ts_pgconn_t *db, const ts_client_record_t *c, char *e
     free_params(&p);
     if (res == NULL)
         goto exit;
-    if (atoi(PQcmdTuples(res)) == 0) { /* NOLINT(cert-err34-c): libpq's row count: digits, or "" (0) */
+    if (atoi(PQcmdTuples(res)) == 0) { /* Flawfinder: ignore - NOLINT(cert-err34-c): libpq's row count: digits, or "" (0) */
         snprintf(err, errlen, "%s not found", what);
         ret = TS_STORE_NOT_FOUND;
         PQclear(res);
@@ -319,7 +320,8 @@ static int touched(PGresult *res, const char *what, char *err, size_t errlen)
     int ret;
     if (res == NULL)
         return -1;
-    ret = atoi(PQcmdTuples(res)) > 0 ? 0 : TS_STORE_NOT_FOUND; /* NOLINT(cert-err34-c): libpq's row count: digits, or "" (0) */
+    /* Flawfinder: ignore - NOLINTNEXTLINE(cert-err34-c): libpq's row count: digits, or "" (0) */
+    ret = atoi(PQcmdTuples(res)) > 0 ? 0 : TS_STORE_NOT_FOUND;
     if (ret == TS_STORE_NOT_FOUND)
         snprintf(err, errlen, "%s not found", what);
     PQclear(res);

@@ -430,11 +430,19 @@ ts_db_query_t *ts_db_query(ts_db_pool_t *pool, ts_stmt_t stmt, int nparams, cons
         free(q);
         return NULL;
     }
+    /* not a leak: each copy is stored in q->params (freed by query_free()); gcc 12's analyzer loses stores into heap arrays */
+#ifndef __clang__
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
     for (q->nparams = 0; q->nparams < nparams; ++q->nparams)
         if (params[q->nparams] != NULL && (q->params[q->nparams] = strdup(params[q->nparams])) == NULL) {
             query_free(q);
             return NULL;
         }
+#ifndef __clang__
+#pragma GCC diagnostic pop
+#endif
     h2o_linklist_insert(&pool->waiting, &q->link);
     pool->nwaiting++;
     dispatch(pool);

@@ -84,7 +84,7 @@ static int update(PGconn *db, const char *sql, int n, const char *const *params,
     PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
     int count = -1;
     if (PQresultStatus(res) == PGRES_COMMAND_OK)
-        count = atoi(PQcmdTuples(res)); /* NOLINT(cert-err34-c): libpq's row count: digits, or "" (0) */
+        count = atoi(PQcmdTuples(res)); /* Flawfinder: ignore - NOLINT(cert-err34-c): libpq's row count: digits, or "" (0) */
     else
         pg_error(db, "updating signing keys", err, errlen);
     PQclear(res);
@@ -96,7 +96,7 @@ static int count_state(PGconn *db, const char *alg, const char *state)
     const char *params[2] = {alg, state};
     PGresult *res = PQexecParams(db, "SELECT count(*) FROM signing_keys WHERE alg = $1 AND state = $2", 2, NULL, params, NULL,
                                  NULL, 0);
-    /* NOLINTNEXTLINE(cert-err34-c): count(*) is always a decimal number */
+    /* Flawfinder: ignore - NOLINTNEXTLINE(cert-err34-c): count(*) is always a decimal number */
     int n = PQresultStatus(res) == PGRES_TUPLES_OK ? atoi(PQgetvalue(res, 0, 0)) : -1;
     PQclear(res);
     return n;

@@ -2,9 +2,10 @@
 # Builds the libFuzzer harnesses with clang in their own tree and runs each for a while, one at a time.
 #   tests/fuzz/run.sh [--build DIR] [--seconds N] [--jobs N] [NAME...]
 # `make fuzz` runs each for FUZZ_SECONDS (300), `make test` for FUZZ_SMOKE_SECONDS (15). NAMEs default to
-# every harness listed in tests/fuzz/CMakeLists.txt. Each run starts from the seeds in corpus/NAME/ (crash
-# regressions included, so they are replayed first) and grows out/NAME/corpus/. A crash, leak, timeout or
-# broken invariant fails the run: the input is kept in out/NAME/ and the command to reproduce it is printed.
+# every harness listed in tests/fuzz/CMakeLists.txt; NAME.dict and NAME.options (more libFuzzer flags) are
+# used when they exist. Each run starts from the seeds in corpus/NAME/ (crash regressions included, so they
+# are replayed first) and grows out/NAME/corpus/. A crash, leak, timeout or broken invariant fails the run:
+# the input is kept in out/NAME/ and the command to reproduce it is printed.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build="$top/build-fuzz"
@@ -16,7 +17,7 @@ while [ $# -gt 0 ]; do
     --build) build=$(realpath -m "$2"); shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) names+=("$1"); shift ;;
     esac
@@ -50,6 +51,8 @@ for name in "${names[@]}"; do
     args=(-max_total_time="$seconds" -jobs=1 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
           -artifact_prefix="$work/")
     [ -f "$fuzz/$name.dict" ] && args+=(-dict="$fuzz/$name.dict")
+    # NAME.options: more libFuzzer flags, one a line (e.g. -max_len for inputs longer than the default 4096)
+    [ -f "$fuzz/$name.options" ] && mapfile -t -O ${#args[@]} args < <(grep -v '^#' "$fuzz/$name.options" | grep .)
     before=$(ls "$work" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' || true)
     # -jobs=1: one child, its output in $work/fuzz-0.log; new inputs go to the first directory only
     if (cd "$work" && "$bin" "${args[@]}" "$work/corpus" "$seeds" >/dev/null 2>&1); then
