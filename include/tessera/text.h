@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/** the value of one hexadecimal digit (either case), or -1 */
+int ts_hex_value(int c);
 /** application/x-www-form-urlencoded decoding of s[0..len) into out (room for len + 1; NUL-terminated):
  *  '+' is a space, %XX a byte. -1 on a malformed escape or an encoded NUL. */
 ssize_t ts_form_decode(const char *s, size_t len, char *out);

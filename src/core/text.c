@@ -1,7 +1,7 @@
 #include <string.h>
 #include "tessera/text.h"
 
-static int hexval(int c)
+int ts_hex_value(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -21,7 +21,7 @@ ssize_t ts_form_decode(const char *s, size_t len, char *out)
             c = ' ';
         } else if (c == '%') {
             int hi, lo;
-            if (i + 2 >= len || (hi = hexval((unsigned char)s[i + 1])) < 0 || (lo = hexval((unsigned char)s[i + 2])) < 0)
+            if (i + 2 >= len || (hi = ts_hex_value((unsigned char)s[i + 1])) < 0 || (lo = ts_hex_value((unsigned char)s[i + 2])) < 0)
                 return -1;
             c = (char)(hi << 4 | lo);
             i += 2;
