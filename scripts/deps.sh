@@ -11,6 +11,8 @@ want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then
     # clang for the fuzzers; Apache with mod_auth_openidc is the real gateway of the end-to-end tests
     want+=(clang apache2 libapache2-mod-auth-openidc)
+    # Chromium (/usr/bin/chromium), driven by playwright-core over CDP in the browser-flow tests
+    want+=(chromium)
     # static analysis in `make lint` (scripts/lint.sh)
     want+=(cppcheck clang-tidy flawfinder)
     # The machine's Node.js may come with its own npm (not Debian's), which conflicts with the npm package.

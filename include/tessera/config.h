@@ -42,6 +42,15 @@ typedef struct st_ts_config_t {
     unsigned rate_limit_client_burst;
     unsigned rate_limit_address_rate; /* per source address */
     unsigned rate_limit_address_burst;
+    /* browser flows */
+    unsigned session_lifetime;         /* absolute: a sign-in lasts at most this long */
+    unsigned session_idle_timeout;     /* a session unused this long has ended */
+    unsigned authorization_code_ttl;
+    unsigned id_token_ttl;
+    unsigned refresh_token_lifetime;     /* absolute, from the sign-in */
+    unsigned refresh_token_idle_timeout; /* a refresh token unused this long has expired */
+    unsigned password_threads;           /* argon2id workers */
+    char *templates_dir;                 /* empty: the pages built into the binary */
 } ts_config_t;
 
 /** fills c with the defaults, then the file at path (NULL: none), then TESSERA_* environment variables

@@ -24,6 +24,20 @@ typedef enum en_ts_stmt_t {
     TS_STMT_REVOKE_JTI,        /* jti, client_pk, exp */
     TS_STMT_REVOKE_REFRESH,    /* token hash, client_pk, longest access token lifetime: the family revoked */
     TS_STMT_INTROSPECT_REFRESH, /* token hash: the live refresh token */
+    /* browser flows: parameters and columns are listed with each statement in src/store/statements.c */
+    TS_STMT_SESSION_GET,
+    TS_STMT_SESSION_END,
+    TS_STMT_INTERACTION_CREATE,
+    TS_STMT_INTERACTION_LOGIN_GET,
+    TS_STMT_INTERACTION_GET,
+    TS_STMT_INTERACTION_COMPLETE,
+    TS_STMT_LOGIN_COMPLETE,
+    TS_STMT_CODE_ISSUE,
+    TS_STMT_CODE_USE,
+    TS_STMT_FAMILY_REVOKE,
+    TS_STMT_REFRESH_INSERT,
+    TS_STMT_REFRESH_GET,
+    TS_STMT_REFRESH_ROTATE,
     TS_STMT__COUNT
 } ts_stmt_t;
 

@@ -25,6 +25,12 @@ typedef struct st_ts_app_t {
     ts_ratelimit_t *ratelimit;   /* shared by every loop thread of this node */
     h2o_iovec_t discovery_oidc;  /* /.well-known/openid-configuration body */
     h2o_iovec_t discovery_oauth; /* /.well-known/oauth-authorization-server body */
+    /* browser flows */
+    struct st_ts_pages_t *pages;              /* the compiled HTML pages */
+    struct st_ts_throttle_t *login_throttle;  /* failed sign-ins per account and per address */
+    struct st_ts_offload_pool_t *password_pool; /* argon2id off the loop threads */
+    char dummy_password_hash[TS_PASSWORD_HASH_MAX]; /* checked for unknown users, so they cost the same */
+    int secure_cookies;                       /* the issuer is https: cookies are __Host- and Secure */
 } ts_app_t;
 
 /* One loop thread: its own h2o context, listener, and database connections. */
@@ -39,6 +45,7 @@ typedef struct st_ts_worker_t {
     h2o_socket_t *listener;
     ts_db_pool_t *db;
     ts_jwt_cache_t *jwt_cache; /* tokens this thread has verified */
+    struct st_ts_offload_return_t *offload_return; /* finished password checks come back to this loop */
     size_t conns; /* open client connections, for the graceful stop */
     h2o_linklist_t open_conns; /* each one (server.c's conn_t), to close the idle ones when stopping */
     size_t max_conns;   /* this thread's share of max_connections: at it, the listener pauses */
@@ -102,6 +109,8 @@ ts_err_t ts_http_parse_form(h2o_mem_pool_t *pool, const char *s, size_t len, con
 const char *ts_http_param(const ts_params_t *params, const char *name);
 /** every value of name, in order, into out (at most max); returns how many */
 size_t ts_http_param_all(const ts_params_t *params, const char *name, const char **out, size_t max);
+/** 1 when req's Content-Type is application/x-www-form-urlencoded (parameters allowed) */
+int ts_http_is_form(h2o_req_t *req);
 /** parses req's body as a form: the content type must be application/x-www-form-urlencoded; sends the error
  *  response itself and returns -1 on failure */
 int ts_http_read_form_or_reply(h2o_req_t *req, const char *const *repeatable, ts_params_t *out);

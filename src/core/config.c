@@ -54,6 +54,14 @@ static const config_row_t rows[] = {
     {"rate_limit_client_burst", T_UINT, F(rate_limit_client_burst), 1, 1000000, "200"},
     {"rate_limit_address_rate", T_UINT, F(rate_limit_address_rate), 0, 1000000, "200"},
     {"rate_limit_address_burst", T_UINT, F(rate_limit_address_burst), 1, 1000000, "400"},
+    {"session_lifetime", T_DURATION, F(session_lifetime), 60, 90 * DAY, "12h"},
+    {"session_idle_timeout", T_DURATION, F(session_idle_timeout), 60, 90 * DAY, "2h"},
+    {"authorization_code_ttl", T_DURATION, F(authorization_code_ttl), 5, 600, "60s"},
+    {"id_token_ttl", T_DURATION, F(id_token_ttl), 30, DAY, "1h"},
+    {"refresh_token_lifetime", T_DURATION, F(refresh_token_lifetime), 60, 365 * DAY, "30d"},
+    {"refresh_token_idle_timeout", T_DURATION, F(refresh_token_idle_timeout), 60, 365 * DAY, "7d"},
+    {"password_threads", T_UINT, F(password_threads), 1, 64, "2"},
+    {"templates_dir", T_STRING, F(templates_dir), 0, 0, ""},
 };
 
 #define MAX_LINE 4096

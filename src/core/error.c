@@ -13,6 +13,13 @@ static const ts_err_info_t table[TS_ERR__COUNT] = {
     [TS_ERR_UNSUPPORTED_RESPONSE_TYPE] = {"unsupported_response_type", 400, "Bad Request", "the response type is not supported"},
     [TS_ERR_INVALID_TOKEN] = {"invalid_token", 401, "Unauthorized", "the access token is invalid"},
     [TS_ERR_INVALID_TARGET] = {"invalid_target", 400, "Bad Request", "the requested resource is invalid"},
+    [TS_ERR_INSUFFICIENT_SCOPE] = {"insufficient_scope", 403, "Forbidden", "the access token does not grant this"},
+    /* OpenID Connect Core §3.1.2.6: only ever sent to the redirect URI, so the status is nominal */
+    [TS_ERR_LOGIN_REQUIRED] = {"login_required", 400, "Bad Request", "the user must sign in"},
+    [TS_ERR_CONSENT_REQUIRED] = {"consent_required", 400, "Bad Request", "the user must consent"},
+    [TS_ERR_INTERACTION_REQUIRED] = {"interaction_required", 400, "Bad Request", "the user must interact"},
+    [TS_ERR_REQUEST_NOT_SUPPORTED] = {"request_not_supported", 400, "Bad Request", "request objects are not supported"},
+    [TS_ERR_REQUEST_URI_NOT_SUPPORTED] = {"request_uri_not_supported", 400, "Bad Request", "request_uri is not supported"},
     [TS_ERR_NOT_FOUND] = {"not_found", 404, "Not Found", "no such endpoint"},
     [TS_ERR_METHOD_NOT_ALLOWED] = {"invalid_request", 405, "Method Not Allowed", "method not allowed"},
     [TS_ERR_UNSUPPORTED_MEDIA_TYPE] = {"invalid_request", 400, "Bad Request", "unsupported content type"},

@@ -12,6 +12,12 @@ int ts_ep_readyz(h2o_req_t *req);
 int ts_ep_token(h2o_req_t *req);
 int ts_ep_introspect(h2o_req_t *req);
 int ts_ep_revoke(h2o_req_t *req);
+int ts_ep_authorize(h2o_req_t *req);
+int ts_ep_login(h2o_req_t *req);
+int ts_ep_consent(h2o_req_t *req);
+int ts_ep_logout(h2o_req_t *req);
+int ts_ep_userinfo(h2o_req_t *req);
+int ts_ep_stylesheet(h2o_req_t *req);
 
 /** the single h2o handler: bounds the request, finds the route, answers 404/405 itself */
 int ts_http_route(h2o_handler_t *self, h2o_req_t *req);

@@ -45,7 +45,7 @@ static int answer(ts_reqctx_t *ctx, json_t *active)
 }
 
 /* signature first (or the cache of tokens this thread already verified), then the judgement of the moment */
-static json_t *judge_jwt(ts_reqctx_t *ctx, const char *token, size_t len)
+json_t *ts_reqctx_judge_access_token(ts_reqctx_t *ctx, const char *token, size_t len)
 {
     ts_jwt_cache_t *cache = ctx->worker->jwt_cache;
     const char *kid = NULL;
@@ -114,7 +114,7 @@ static void introspect(ts_reqctx_t *ctx)
         ts_reqctx_query(ctx, TS_STMT_INTROSPECT_REFRESH, 1, params, on_refresh_row);
         return;
     }
-    answer(ctx, memchr(token, '.', len) != NULL ? judge_jwt(ctx, token, len) : NULL);
+    answer(ctx, memchr(token, '.', len) != NULL ? ts_reqctx_judge_access_token(ctx, token, len) : NULL);
 }
 
 int ts_ep_introspect(h2o_req_t *req)

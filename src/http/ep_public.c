@@ -1,7 +1,8 @@
-/* The public, cacheable documents: discovery and JWKS. */
+/* The public, cacheable documents: discovery, JWKS and the pages' stylesheet. */
 #include <string.h>
 #include "http/endpoints.h"
 #include "tessera/keyring.h"
+#include "tessera/template.h"
 
 static int send_document(h2o_req_t *req, h2o_iovec_t body)
 {
@@ -12,6 +13,13 @@ static int send_document(h2o_req_t *req, h2o_iovec_t body)
 int ts_ep_discovery_oidc(h2o_req_t *req)
 {
     return send_document(req, ts_http_worker(req)->app->discovery_oidc);
+}
+
+int ts_ep_stylesheet(h2o_req_t *req)
+{
+    const ts_pages_t *pages = ts_http_worker(req)->app->pages;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("public, max-age=3600"));
+    return ts_http_send(req, 200, "text/css; charset=utf-8", pages->stylesheet, pages->stylesheet_len);
 }
 
 int ts_ep_discovery_oauth(h2o_req_t *req)

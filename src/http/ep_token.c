@@ -1,10 +1,11 @@
-/* POST /token. This issue serves grant_type=client_credentials (RFC 6749 §4.4); the browser grants arrive
- * with their own files. Everything comes from the snapshots: the database is touched only to use up a
- * private_key_jwt assertion's jti. */
+/* POST /token: grant_type=client_credentials (RFC 6749 §4.4) here, authorization_code and refresh_token in
+ * ep_token_code.c and ep_token_refresh.c. client_credentials comes from the snapshots alone: the database is
+ * touched only to use up a private_key_jwt assertion's jti. */
 #include <stdio.h>
 #include <string.h>
 #include "http/endpoints.h"
 #include "http/reqctx.h"
+#include "http/token_user.h"
 
 static const char *const repeatable[] = {"resource", NULL};
 
@@ -65,8 +66,13 @@ int ts_ep_token(h2o_req_t *req)
         return 0;
     if ((grant = ts_http_param(&ctx->params, "grant_type")) == NULL)
         return ts_reqctx_error(ctx, TS_ERR_INVALID_REQUEST, "grant_type is required");
-    if (strcmp(grant, "client_credentials") != 0)
+    if (strcmp(grant, "client_credentials") == 0)
+        ts_reqctx_authenticate(ctx, "/token", client_credentials);
+    else if (strcmp(grant, "authorization_code") == 0)
+        ts_reqctx_authenticate(ctx, "/token", ts_token_authorization_code);
+    else if (strcmp(grant, "refresh_token") == 0)
+        ts_reqctx_authenticate(ctx, "/token", ts_token_refresh);
+    else
         return ts_reqctx_error(ctx, TS_ERR_UNSUPPORTED_GRANT_TYPE, NULL);
-    ts_reqctx_authenticate(ctx, "/token", client_credentials);
     return 0;
 }

@@ -73,7 +73,7 @@ size_t ts_http_param_all(const ts_params_t *params, const char *name, const char
 }
 
 /* "application/x-www-form-urlencoded", optionally followed by parameters such as "; charset=UTF-8" */
-static int is_form_content_type(h2o_req_t *req)
+int ts_http_is_form(h2o_req_t *req)
 {
     static const char type[] = "application/x-www-form-urlencoded";
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
@@ -89,7 +89,7 @@ int ts_http_read_form_or_reply(h2o_req_t *req, const char *const *repeatable, ts
 {
     const char *why = NULL;
 
-    if (!is_form_content_type(req)) {
+    if (!ts_http_is_form(req)) {
         ts_http_send_error(req, TS_ERR_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/x-www-form-urlencoded");
         return -1;
     }

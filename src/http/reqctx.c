@@ -1,12 +1,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "http/browser.h"
 #include "http/limits.h"
+#include "http/offload.h"
 #include "http/reqctx.h"
 
 static void on_dispose(void *p)
 {
     ts_reqctx_t *ctx = p;
+    if (ctx->job != NULL)
+        ts_offload_cancel(ctx->job);
     if (ctx->query != NULL)
         ts_db_cancel(ctx->query);
     if (ctx->dir != NULL)
@@ -37,6 +41,63 @@ ts_reqctx_t *ts_reqctx_create_or_reply(h2o_req_t *req, const char *const *repeat
         return NULL;
     if (ts_http_read_form_or_reply(req, repeatable, &ctx->params) != 0)
         return NULL;
+    ctx->dir = (ts_directory_t *)ts_slot_acquire(&app->snaps->directory);
+    ctx->ring = (ts_keyring_t *)ts_slot_acquire(&app->snaps->keyring);
+    if (ctx->dir == NULL || ctx->ring == NULL) {
+        ts_reqctx_unavailable(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+ts_reqctx_t *ts_reqctx_create_bare_or_reply(h2o_req_t *req)
+{
+    ts_reqctx_t *ctx = h2o_mem_alloc_shared(&req->pool, sizeof(*ctx), on_dispose);
+    const ts_app_t *app;
+
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->req = req;
+    ctx->worker = ts_http_worker(req);
+    ctx->now = (int64_t)time(NULL);
+    app = ctx->worker->app;
+    if (ts_http_rate_limit_address_or_reply(req) != 0)
+        return NULL;
+    ctx->dir = (ts_directory_t *)ts_slot_acquire(&app->snaps->directory);
+    ctx->ring = (ts_keyring_t *)ts_slot_acquire(&app->snaps->keyring);
+    if (ctx->dir == NULL || ctx->ring == NULL) {
+        ts_reqctx_unavailable(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+ts_reqctx_t *ts_reqctx_create_browser_or_reply(h2o_req_t *req, const char *const *repeatable)
+{
+    ts_reqctx_t *ctx = h2o_mem_alloc_shared(&req->pool, sizeof(*ctx), on_dispose);
+    const ts_app_t *app;
+    const char *why = NULL;
+    ts_err_t err;
+
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->req = req;
+    ctx->worker = ts_http_worker(req);
+    ctx->now = (int64_t)time(NULL);
+    app = ctx->worker->app;
+    if (ts_http_rate_limit_address_or_reply(req) != 0)
+        return NULL;
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
+        err = ts_http_is_form(req) ? ts_http_parse_form(&req->pool, req->entity.base != NULL ? req->entity.base : "", req->entity.len,
+                                                        repeatable, &ctx->params, &why)
+                                   : TS_ERR_UNSUPPORTED_MEDIA_TYPE;
+    } else {
+        size_t at = req->query_at != SIZE_MAX ? req->query_at + 1 : req->path.len;
+        err = ts_http_parse_form(&req->pool, req->path.base + at, req->path.len - at, repeatable, &ctx->params, &why);
+    }
+    if (err != TS_OK) {
+        ts_browser_error_page(req, 400, err == TS_ERR_UNSUPPORTED_MEDIA_TYPE ? TS_ERR_INVALID_REQUEST : err,
+                              why != NULL ? why : "the form must be application/x-www-form-urlencoded");
+        return NULL;
+    }
     ctx->dir = (ts_directory_t *)ts_slot_acquire(&app->snaps->directory);
     ctx->ring = (ts_keyring_t *)ts_slot_acquire(&app->snaps->keyring);
     if (ctx->dir == NULL || ctx->ring == NULL) {

@@ -23,11 +23,19 @@ struct st_ts_reqctx_t {
     ts_db_query_t *query;
     ts_reqctx_db_cb on_db;
     void (*next)(ts_reqctx_t *ctx); /* what runs once the client is authenticated */
+    struct st_ts_offload_job_t *job;  /* password check under way: cancelled if the request goes */
+    void *flow;                       /* the endpoint's own state, in the request's pool */
+    const char *why;                  /* an error_description (a literal) to send once a query is done */
 };
 
 /** a context for req, with the current snapshots and the parsed form body (repeatable: names that may
  *  repeat). Sends the error itself (400 for a bad form, 503 while snapshots are missing) and returns NULL. */
 ts_reqctx_t *ts_reqctx_create_or_reply(h2o_req_t *req, const char *const *repeatable);
+/** a context with the snapshots but no parameters (the caller reads what it needs) */
+ts_reqctx_t *ts_reqctx_create_bare_or_reply(h2o_req_t *req);
+/** the same for a browser endpoint: parameters from the query (GET, HEAD) or the form body (POST), and errors
+ *  as the HTML error page */
+ts_reqctx_t *ts_reqctx_create_browser_or_reply(h2o_req_t *req, const char *const *repeatable);
 /** runs a prepared statement for ctx; cb gets the outcome. Sends 503 itself when the database is unavailable. */
 void ts_reqctx_query(ts_reqctx_t *ctx, ts_stmt_t stmt, int n, const char *const *params, ts_reqctx_db_cb cb);
 /** answers 503 with Retry-After */
@@ -36,6 +44,10 @@ int ts_reqctx_unavailable(ts_reqctx_t *ctx);
  *  calls next; on failure sends the error (401 with WWW-Authenticate when Basic was tried). endpoint is the
  *  path, whose URL a client assertion may name as its audience. */
 void ts_reqctx_authenticate(ts_reqctx_t *ctx, const char *endpoint, void (*next)(ts_reqctx_t *ctx));
+/** the RFC 7662 answer for an access token (a new object with active:true), or NULL when it is not active: its
+ *  signature is checked (or found in this thread's cache of verified tokens), then expiry, revocation and the
+ *  status of its client and user at this moment */
+json_t *ts_reqctx_judge_access_token(ts_reqctx_t *ctx, const char *token, size_t len);
 /** sends err for ctx, with WWW-Authenticate when it is invalid_client */
 int ts_reqctx_error(ts_reqctx_t *ctx, ts_err_t err, const char *why);
 

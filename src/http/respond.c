@@ -31,6 +31,8 @@ static void add_security_headers(h2o_req_t *req)
 
 static const char *reason_phrase(int status)
 {
+    if (status == 303)
+        return "See Other";
     if (status == 304)
         return "Not Modified";
     for (int e = 1; e < TS_ERR__COUNT; ++e)

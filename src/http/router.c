@@ -20,6 +20,12 @@ static const struct {
     {"/token", M_POST, ts_ep_token},
     {"/introspect", M_POST, ts_ep_introspect},
     {"/revoke", M_POST, ts_ep_revoke},
+    {"/authorize", M_GET | M_POST, ts_ep_authorize},
+    {"/login", M_POST, ts_ep_login},
+    {"/consent", M_POST, ts_ep_consent},
+    {"/logout", M_GET | M_POST, ts_ep_logout},
+    {"/userinfo", M_GET | M_POST, ts_ep_userinfo},
+    {"/assets/style.css", M_GET, ts_ep_stylesheet},
 };
 
 static unsigned method_bit(h2o_req_t *req)

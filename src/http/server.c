@@ -14,9 +14,12 @@
 #include <sys/socket.h>
 #include <h2o/multithread.h>
 #include "http/endpoints.h"
+#include "http/offload.h"
 #include "http/tls.h"
 #include "tessera/log.h"
 #include "tessera/oauth.h"
+#include "tessera/template.h"
+#include "tessera/throttle.h"
 
 struct st_ts_server_t {
     const ts_config_t *conf;
@@ -275,6 +278,7 @@ static void *worker_main(void *arg)
     w->accept_ctx.hosts = w->server->globalconf.hosts;
     w->db = ts_db_pool_create(loop, w->app->conf, "tessera");
     w->jwt_cache = ts_jwt_cache_create(4096);
+    w->offload_return = ts_offload_return_create(w->ctx.queue);
     w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
@@ -286,6 +290,7 @@ static void *worker_main(void *arg)
         return NULL; /* connections still hold the context: the process exits without tearing it down */
     ts_db_pool_destroy(w->db);
     ts_jwt_cache_destroy(w->jwt_cache);
+    ts_offload_return_destroy(w->offload_return);
     if (h2o_timeout_is_linked(&w->stop_entry))
         h2o_timeout_unlink(&w->stop_entry);
     h2o_timeout_dispose(loop, &w->stop_poll);
@@ -407,6 +412,34 @@ static int wait_for_signals(ts_server_t *s, const sigset_t *set)
     }
 }
 
+/* what the browser endpoints share: pages, sign-in throttling, the password threads, and a dummy hash that
+ * an unknown username is checked against so that it costs what a known one does */
+static int init_browser(ts_app_t *app, char *err, size_t errlen)
+{
+    unsigned char pw[16];
+
+    app->secure_cookies = strncmp(app->conf->issuer, "https://", 8) == 0;
+    if ((app->pages = ts_pages_load(app->conf->templates_dir, err, errlen)) == NULL)
+        return -1;
+    if ((app->login_throttle = ts_throttle_create(0)) == NULL ||
+        (app->password_pool = ts_offload_pool_create(app->conf->password_threads, 1024)) == NULL || ts_crypto_random(pw, sizeof(pw)) != 0 ||
+        ts_password_hash((const char *)pw, sizeof(pw), app->dummy_password_hash, sizeof(app->dummy_password_hash)) != 0) {
+        snprintf(err, errlen, "setting up the sign-in pages: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void dispose_browser(ts_app_t *app)
+{
+    if (app->password_pool != NULL)
+        ts_offload_pool_destroy(app->password_pool);
+    if (app->login_throttle != NULL)
+        ts_throttle_destroy(app->login_throttle);
+    if (app->pages != NULL)
+        ts_pages_free(app->pages);
+}
+
 int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_secret_hasher_t *hasher)
 {
     ts_server_t s = {.conf = conf};
@@ -421,6 +454,10 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_secre
     ts_jws_alg_parse(conf->access_token_alg, &s.app.access_token_alg);
     s.app.discovery_oidc = render(ts_oauth_discovery(conf, 1));
     s.app.discovery_oauth = render(ts_oauth_discovery(conf, 0));
+    if (init_browser(&s.app, err, sizeof(err)) != 0) {
+        ts_log_error("%s", err);
+        goto out;
+    }
     if (s.workers == NULL || s.app.ratelimit == NULL || s.app.discovery_oidc.base == NULL || s.app.discovery_oauth.base == NULL) {
         ts_log_error("out of memory");
         goto out;
@@ -479,6 +516,7 @@ out:
     free(s.app.discovery_oidc.base);
     free(s.app.discovery_oauth.base);
     ts_ratelimit_destroy(s.app.ratelimit);
+    dispose_browser(&s.app);
     ts_crypto_cleanse(&s.app.hasher, sizeof(s.app.hasher));
     free(s.workers);
     return ret;

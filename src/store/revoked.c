@@ -43,9 +43,15 @@ int ts_store_revoked_load(ts_pgconn_t *db, ts_revoked_t *set, double *watermark,
 
 int ts_store_housekeeping(ts_pgconn_t *db, char *err, size_t errlen)
 {
-    /* rows about tokens that have expired name nothing that could still be used */
+    /* rows about tokens that have expired name nothing that could still be used; a spent code or refresh
+     * token is kept until its own expiry, so that a replay is still recognized (and revokes its family) */
     return ts_store_exec(db,
                          "DELETE FROM revoked_tokens WHERE expires_at < now() - interval '1 hour'; "
-                         "DELETE FROM used_assertions WHERE expires_at < now() - interval '1 hour'",
+                         "DELETE FROM used_assertions WHERE expires_at < now() - interval '1 hour'; "
+                         "DELETE FROM interactions WHERE expires_at < now() - interval '1 hour'; "
+                         "DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 hour'; "
+                         "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 hour'; "
+                         "DELETE FROM sessions WHERE expires_at < now() - interval '1 hour' "
+                         "OR ended_at < now() - interval '1 hour'",
                          err, errlen);
 }

@@ -1,5 +1,7 @@
-// Starts a private Apache httpd 2.4 with mod_auth_openidc as an OAuth 2.0 resource server that
-// introspects bearer tokens at Tessera (Debian packages apache2 and libapache2-mod-auth-openidc).
+// Starts a private Apache httpd 2.4 with mod_auth_openidc (Debian packages apache2 and
+// libapache2-mod-auth-openidc), either as an OAuth 2.0 resource server that introspects bearer tokens at
+// Tessera (startApache) or as an OpenID Connect relying party that signs people in through Tessera
+// (startApacheRp).
 // Everything (config, pid file, logs, runtime files, document root) lives in one temp directory; the
 // Apache process is ours alone and is stopped by stop().
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,7 +32,54 @@ const RUN_AS = 'www-data';
  * files ({ 'api/hello.txt': 'text' } under the document root), locations (extra config text).
  */
 export async function startApache({ dir, introspectionEndpoint, clientId, clientSecret, caFile, files = {}, locations = '' }) {
-  const port = await freePort();
+  return startApacheWith({ dir, caFile, files, locations, oidc: `# mod_auth_openidc as an OAuth 2.0 resource server: every bearer token is introspected (RFC 7662)
+OIDCCryptoPassphrase ${randomBytes(24).toString('hex')}
+OIDCCacheType shm
+OIDCOAuthIntrospectionEndpoint ${introspectionEndpoint}
+OIDCOAuthIntrospectionEndpointAuth client_secret_basic
+OIDCOAuthClientID ${clientId}
+OIDCOAuthClientSecret ${clientSecret}
+# no caching of introspection results, so that a revocation shows on the next request
+OIDCOAuthTokenIntrospectionInterval -1
+# Tessera's certificate is self-signed: trust exactly it, and keep server validation on
+OIDCCABundlePath "${caFile}"
+OIDCOAuthSSLValidateServer On
+OIDCOAuthRemoteUserClaim sub
+OIDCOAuthAcceptTokenAs header
+OIDCHTTPTimeoutLong 10
+OIDCHTTPTimeoutShort 5
+` });
+}
+
+/**
+ * Starts Apache with mod_auth_openidc as an OpenID Connect relying party (Authorization Code flow with
+ * PKCE) of the provider whose discovery document is at metadataUrl, on the given port (the client's
+ * redirect URI must be registered before Apache starts). opts: dir, port, metadataUrl, clientId,
+ * clientSecret, redirectUri, scope, caFile, files, locations (the <Location> blocks to protect).
+ */
+export async function startApacheRp({ dir, port, metadataUrl, clientId, clientSecret, redirectUri, scope = 'openid', caFile,
+  files = {}, locations = '' }) {
+  return startApacheWith({ dir, port, caFile, files, locations, oidc: `# mod_auth_openidc as an OpenID Connect relying party
+OIDCProviderMetadataURL ${metadataUrl}
+OIDCClientID ${clientId}
+OIDCClientSecret ${clientSecret}
+OIDCRedirectURI ${redirectUri}
+OIDCCryptoPassphrase ${randomBytes(24).toString('hex')}
+OIDCScope "${scope}"
+OIDCPKCEMethod S256
+OIDCRemoteUserClaim sub
+OIDCCacheType shm
+# Tessera's certificate is self-signed: trust exactly it, and keep server validation on
+OIDCCABundlePath "${caFile}"
+OIDCSSLValidateServer On
+OIDCHTTPTimeoutLong 10
+OIDCHTTPTimeoutShort 5
+` });
+}
+
+/** the shared part: one Apache with the given mod_auth_openidc directives (oidc) and locations */
+async function startApacheWith({ dir, port, caFile, files = {}, locations = '', oidc }) {
+  port ??= await freePort();
   const docroot = path.join(dir, 'htdocs'), run = path.join(dir, 'run');
   fs.mkdirSync(run, { recursive: true });
   for (const [name, content] of Object.entries({ 'public.txt': 'public\n', ...files })) {
@@ -72,23 +121,7 @@ DocumentRoot "${docroot}"
     Require all granted
 </Directory>
 
-# mod_auth_openidc as an OAuth 2.0 resource server: every bearer token is introspected (RFC 7662)
-OIDCCryptoPassphrase ${randomBytes(24).toString('hex')}
-OIDCCacheType shm
-OIDCOAuthIntrospectionEndpoint ${introspectionEndpoint}
-OIDCOAuthIntrospectionEndpointAuth client_secret_basic
-OIDCOAuthClientID ${clientId}
-OIDCOAuthClientSecret ${clientSecret}
-# no caching of introspection results, so that a revocation shows on the next request
-OIDCOAuthTokenIntrospectionInterval -1
-# Tessera's certificate is self-signed: trust exactly it, and keep server validation on
-OIDCCABundlePath "${caFile}"
-OIDCOAuthSSLValidateServer On
-OIDCOAuthRemoteUserClaim sub
-OIDCOAuthAcceptTokenAs header
-OIDCHTTPTimeoutLong 10
-OIDCHTTPTimeoutShort 5
-
+${oidc}
 ${locations}
 `;
   const confFile = path.join(dir, 'httpd.conf');

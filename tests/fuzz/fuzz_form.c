@@ -50,6 +50,14 @@ static void check_params(const ts_params_t *p)
         if (!is_repeatable(it->name))
             FUZZ_ASSERT(ts_http_param(p, it->name) == it->value); /* the first and only one */
     }
+    for (size_t r = 0; repeatable[r] != NULL; ++r) {
+        const char *all[TS_FORM_MAX_PARAMS];
+        size_t n = 0, got = ts_http_param_all(p, repeatable[r], all, TS_FORM_MAX_PARAMS);
+        for (size_t i = 0; i < p->count; ++i)
+            if (strcmp(p->items[i].name, repeatable[r]) == 0)
+                FUZZ_ASSERT(n < got && all[n++] == p->items[i].value); /* every one, in order */
+        FUZZ_ASSERT(n == got && ts_http_param_all(p, repeatable[r], all, n / 2) == n / 2);
+    }
 }
 
 /* re-encodes p and parses the result into q */
