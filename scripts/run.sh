@@ -58,6 +58,10 @@ fi
 
 secret=$(sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p' "$demo")
 password=$(sed -n 's/.*"password": "\([^"]*\)".*/\1/p' "$demo")
+# secret-scan: allow (RFC 7636 Appendix B's example verifier: public on purpose, for the demo)
+pkce_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+# secret-scan: allow (and its S256 challenge)
+pkce_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
 where="private cluster in var/pg"
 [ -n "$own_pg" ] || where="\$DATABASE_URL"
 cat <<BANNER
@@ -74,6 +78,13 @@ cat <<BANNER
     curl -s -u demo-service:$secret -d grant_type=client_credentials http://127.0.0.1:8080/token
     curl -s -u demo-service:$secret -d token=<access_token> http://127.0.0.1:8080/introspect
     curl -s -u demo-service:$secret -d token=<access_token> http://127.0.0.1:8080/revoke
+
+  Sign in as the demo user in a browser (PKCE with RFC 7636's example verifier; nothing listens on
+  :3000, so copy the code from the address bar it lands on):
+    http://127.0.0.1:8080/authorize?client_id=demo-app&response_type=code&scope=openid%20profile%20email&redirect_uri=http://127.0.0.1:3000/callback&state=demo&code_challenge=$pkce_challenge&code_challenge_method=S256
+    curl -s -d grant_type=authorization_code -d client_id=demo-app -d code=<code> \
+         -d redirect_uri=http://127.0.0.1:3000/callback -d code_verifier=$pkce_verifier \
+         http://127.0.0.1:8080/token
 
   Ctrl-C stops it.
 

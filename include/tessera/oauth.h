@@ -52,6 +52,7 @@ typedef struct st_ts_client_auth_t {
     const ts_client_t *client; /* set on success */
     ts_auth_method_t method;
     int basic_attempted; /* a failure then needs WWW-Authenticate: Basic (RFC 6749 §5.2) */
+    int disabled;        /* the credentials were right, but the client is disabled */
     const char *why;     /* error_description on failure */
     char jti[257];       /* private_key_jwt: the assertion id the caller must use up exactly once */
     int64_t assertion_exp;

@@ -15,7 +15,8 @@
 
 /** 1 when s is a code_verifier: 43 to 128 characters of [A-Za-z0-9-._~] (§4.1) */
 int ts_pkce_verifier_valid(const char *s, size_t len);
-/** 1 when s is an S256 code_challenge: exactly 43 base64url characters (§4.2: base64url of 32 bytes) */
+/** 1 when s is an S256 code_challenge: exactly 43 base64url characters that decode to 32 bytes (§4.2; the two
+ *  unused trailing bits zero, as every encoder writes them) */
 int ts_pkce_challenge_valid(const char *s, size_t len);
 /** 1 when base64url(SHA-256(verifier)) equals challenge (compared in constant time); 0 otherwise, also for a
  *  verifier or challenge of the wrong syntax */
@@ -59,7 +60,7 @@ typedef struct st_ts_authz_params_t {
 #define TS_PROMPT_CONSENT 4u
 #define TS_PROMPT_SELECT_ACCOUNT 8u
 
-#define TS_STATE_MAX 2048 /* state, nonce, login_hint: longer is invalid_request */
+#define TS_STATE_MAX 2048 /* state, nonce, login_hint, ui_locales, acr_values: longer is invalid_request */
 
 /* A request that passed every check; pointers point into the params or the directory. */
 typedef struct st_ts_authz_request_t {
@@ -91,9 +92,11 @@ typedef struct st_ts_authz_error_t {
  *  client_id known and active, redirect_uri registered (both failures: redirect = 0); then, redirectable:
  *  request / request_uri (not supported), response_type exactly "code", response_mode absent or "query",
  *  grant type allowed, scope, PKCE (S256 only, "plain" refused; required unless the client has require_pkce
- *  false, in which case a nonce is required instead), nonce required without PKCE, prompt (none with other
- *  values is invalid), max_age a non-negative integer, state/nonce/login_hint lengths, resources.
- *  On success returns TS_OK and fills out; otherwise fills e (out->redirect_uri set when e->redirect). */
+ *  false, in which case a nonce is required instead; always required of a public client), nonce required
+ *  without PKCE, prompt (none with other values is invalid), max_age a non-negative integer of at most 10 digits, state/nonce/
+ *  login_hint/ui_locales/acr_values at most TS_STATE_MAX bytes of UTF-8 without control characters, resources.
+ *  A parameter sent empty counts as absent (RFC 6749 §3.1). On success returns TS_OK and fills out; otherwise
+ *  fills e (out->redirect_uri, and out->state unless the state itself was refused, set when e->redirect). */
 ts_err_t ts_oauth_authorize_check(const ts_directory_t *dir, const char *default_resource, const ts_authz_params_t *in,
                                   ts_authz_request_t *out, ts_authz_error_t *e);
 

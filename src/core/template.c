@@ -12,8 +12,9 @@
 #define SOURCE_MAX (64 * 1024)
 #define OUTPUT_MAX (1024 * 1024)
 /* Nested sections over arrays multiply: eight levels of 1000-element arrays around an empty body write
- * nothing yet take 10^24 steps, so the work is bounded as well as the output. Our pages take a few hundred. */
-#define STEPS_MAX (4 * 1024 * 1024)
+ * nothing yet take 10^24 steps, so the work is bounded as well as the output. Our pages take a few hundred
+ * steps; a million is still more than it takes to fill OUTPUT_MAX from text of ten bytes a node. */
+#define STEPS_MAX (1024 * 1024)
 #define SECTION_DEPTH 8
 #define NAME_MAX_LEN 64
 
@@ -49,11 +50,9 @@ typedef struct st_compiler_t {
     size_t errlen;
 } compiler_t;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-fail(compiler_t *c, unsigned line, const char *fmt, ...)
+static void fail(compiler_t *c, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(compiler_t *c, unsigned line, const char *fmt, ...)
 {
     char msg[192];
     va_list ap;
@@ -95,8 +94,7 @@ static int add_node(compiler_t *c, node_type_t type, size_t off, size_t len)
 
 static int is_name_char(char ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
-           ch == '-';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
 }
 
 /* "." alone names the innermost scope; otherwise dots separate members, so none may be empty */
@@ -128,8 +126,8 @@ static int close_section(compiler_t *c, size_t off, size_t len)
     open_section_t *o = &c->open[c->num_open - 1];
     node_t *n = &c->t->nodes[o->node];
     if (n->len != len || memcmp(c->src + n->off, name, len) != 0) {
-        fail(c, c->line, "{{/%.*s}} does not close {{%c%.*s}} of line %u", (int)len, name,
-             n->type == NODE_SECTION ? '#' : '^', (int)n->len, c->src + n->off, o->line);
+        fail(c, c->line, "{{/%.*s}} does not close {{%c%.*s}} of line %u", (int)len, name, n->type == NODE_SECTION ? '#' : '^',
+             (int)n->len, c->src + n->off, o->line);
         return -1;
     }
     n->end = (uint32_t)c->t->num_nodes;
@@ -184,8 +182,7 @@ static int compile_tag(compiler_t *c, size_t start, size_t close)
             buf[shown++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
         }
         buf[shown] = '\0';
-        fail(c, c->line, "bad name in {{%s%s}}: names are 1 to %d of [A-Za-z0-9_.-]", buf, shown < n ? "..." : "",
-             NAME_MAX_LEN);
+        fail(c, c->line, "bad name in {{%s%s}}: names are 1 to %d of [A-Za-z0-9_.-]", buf, shown < n ? "..." : "", NAME_MAX_LEN);
         return -1;
     }
     switch (sigil) {

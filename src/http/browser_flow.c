@@ -96,7 +96,7 @@ void ts_authz_from_request(h2o_req_t *req, const ts_authz_request_t *r, ts_authz
 
 static const char *display_name(const ts_client_t *c)
 {
-    return c->client_name != NULL && *c->client_name != '\0' ? c->client_name : c->client_id;
+    return c == NULL ? "" : c->client_name != NULL && *c->client_name != '\0' ? c->client_name : c->client_id;
 }
 
 int ts_browser_login_page(ts_reqctx_t *ctx, int status, const char *interaction, const char *csrf, const char *login_hint,
@@ -139,7 +139,7 @@ static int consent_page(ts_reqctx_t *ctx)
         size_t n = strcspn(p, " ");
         char name[256];
         if (n != 0 && n < sizeof(name)) {
-            memcpy(name, p, n);
+            memcpy(name, p, n); /* Flawfinder: ignore - n < sizeof(name), checked above */
             name[n] = '\0';
             json_array_append_new(scopes, json_pack("{s:s, s:s}", "name", name, "description", scope_description(name)));
         }
@@ -215,6 +215,11 @@ void ts_browser_continue(ts_reqctx_t *ctx)
 {
     ts_flow_t *f = ts_browser_flow(ctx);
     const ts_authz_t *a = &f->authz;
+
+    if (a->client == NULL || f->who.user == NULL) { /* every caller has both: a request and who signed in */
+        ts_browser_error_page(ctx->req, 500, TS_ERR_SERVER_ERROR, NULL);
+        return;
+    }
     int need_consent = !a->client->skip_consent && ((a->prompt & TS_PROMPT_CONSENT) != 0 || f->who.consented == NULL ||
                                                     !ts_scope_subset(a->scope, f->who.consented));
 

@@ -101,7 +101,7 @@ static h2o_iovec_t redirect_buffer(h2o_req_t *req, const char *uri, size_t extra
     size_t n = strlen(uri);
     *cap = n + extra * 3 + 256;
     h2o_iovec_t b = h2o_iovec_init(h2o_mem_alloc_pool(&req->pool, *cap), n);
-    memcpy(b.base, uri, n + 1);
+    memcpy(b.base, uri, n + 1); /* Flawfinder: ignore - *cap > n + 1 by construction */
     return b;
 }
 
@@ -138,7 +138,7 @@ int ts_browser_redirect_state(h2o_req_t *req, const char *uri, const char *state
 int ts_browser_check_binding_or_reply(ts_reqctx_t *ctx, const char *browser_hash, const char *csrf_hash, const char *csrf)
 {
     const ts_app_t *app = ctx->worker->app;
-    char cookie[TS_COOKIE_VALUE_MAX], got[44];
+    char cookie[TS_COOKIE_VALUE_MAX + 1], got[44];
     int ok = 1;
     int n = ts_http_cookie_get(ctx->req, TS_COOKIE_BROWSER, app->secure_cookies, cookie, sizeof(cookie));
 

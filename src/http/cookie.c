@@ -66,7 +66,7 @@ static int copy_value(const char *v, size_t len, char *out, size_t cap)
     for (size_t i = 0; i < len; ++i)
         if (!is_cookie_octet((unsigned char)v[i]))
             return -1;
-    memcpy(out, v, len);
+    memcpy(out, v, len); /* Flawfinder: ignore - len < cap checked above */
     out[len] = '\0';
     return (int)len;
 }
@@ -116,7 +116,7 @@ int ts_http_cookie_set(h2o_req_t *req, const char *base, int secure, const char 
     char name[128], max_age_attr[32] = "";
     size_t vlen = value != NULL ? strlen(value) : 0;
 
-    if (ts_cookie_name(base, secure, name, sizeof(name)) == NULL)
+    if (ts_cookie_name(base, secure, name, sizeof(name)) == NULL || *base == '\0')
         return -1;
     for (const char *p = name; *p != '\0'; ++p)
         if (!is_token_char((unsigned char)*p))
@@ -134,8 +134,8 @@ int ts_http_cookie_set(h2o_req_t *req, const char *base, int secure, const char 
         snprintf(max_age_attr, sizeof(max_age_attr), "; Max-Age=%u", max_age);
 
     const char *secure_attr = secure ? "; Secure" : "";
-    size_t cap = strlen(name) + 1 + vlen + sizeof("; Path=/") + strlen(max_age_attr) + sizeof("; HttpOnly") +
-                 strlen(secure_attr) + sizeof("; SameSite=Lax");
+    size_t cap = strlen(name) + 1 + vlen + sizeof("; Path=/") + strlen(max_age_attr) + sizeof("; HttpOnly") + strlen(secure_attr) +
+                 sizeof("; SameSite=Lax");
     char *buf = h2o_mem_alloc_pool(&req->pool, cap);
     int n = snprintf(buf, cap, "%s=%s; Path=/%s; HttpOnly%s; SameSite=Lax", name, value != NULL ? value : "", max_age_attr,
                      secure_attr);

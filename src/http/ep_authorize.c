@@ -86,7 +86,7 @@ int ts_ep_authorize(h2o_req_t *req)
     ts_authz_params_t in;
     ts_authz_request_t r;
     ts_authz_error_t e = {0};
-    char session[TS_COOKIE_VALUE_MAX];
+    char session[TS_COOKIE_VALUE_MAX + 1];
 
     if (ctx == NULL)
         return 0;

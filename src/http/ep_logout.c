@@ -63,7 +63,7 @@ static void end_session(ts_reqctx_t *ctx, const char *subject)
 /* the confirmation form's token: bound to this browser's session, useless anywhere else */
 static void confirm_token(const ts_app_t *app, const char *session, size_t len, char out[TS_SECRET_HASH_LEN])
 {
-    char input[TS_COOKIE_VALUE_MAX + 8];
+    char input[TS_COOKIE_VALUE_MAX + 9];
     int n = snprintf(input, sizeof(input), "logout:%.*s", (int)len, session);
     ts_secret_hash(&app->hasher, input, (size_t)n, out);
     ts_crypto_cleanse(input, sizeof(input));
@@ -117,7 +117,7 @@ int ts_ep_logout(h2o_req_t *req)
         l->redirect = uri;
     }
 
-    char session[TS_COOKIE_VALUE_MAX];
+    char session[TS_COOKIE_VALUE_MAX + 1];
     l->client_id = client != NULL ? client->client_id : NULL;
     int n = ts_http_cookie_get(req, TS_COOKIE_SESSION, app->secure_cookies, session, sizeof(session));
     if (n <= 0) {

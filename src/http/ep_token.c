@@ -66,13 +66,16 @@ int ts_ep_token(h2o_req_t *req)
         return 0;
     if ((grant = ts_http_param(&ctx->params, "grant_type")) == NULL)
         return ts_reqctx_error(ctx, TS_ERR_INVALID_REQUEST, "grant_type is required");
-    if (strcmp(grant, "client_credentials") == 0)
+    if (strcmp(grant, "client_credentials") == 0) {
         ts_reqctx_authenticate(ctx, "/token", client_credentials);
-    else if (strcmp(grant, "authorization_code") == 0)
+    } else if (strcmp(grant, "authorization_code") == 0) {
+        ctx->grant_needs_active_client = 1;
         ts_reqctx_authenticate(ctx, "/token", ts_token_authorization_code);
-    else if (strcmp(grant, "refresh_token") == 0)
+    } else if (strcmp(grant, "refresh_token") == 0) {
+        ctx->grant_needs_active_client = 1;
         ts_reqctx_authenticate(ctx, "/token", ts_token_refresh);
-    else
+    } else {
         return ts_reqctx_error(ctx, TS_ERR_UNSUPPORTED_GRANT_TYPE, NULL);
+    }
     return 0;
 }

@@ -77,7 +77,7 @@ static void on_jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *m
 {
     while (!h2o_linklist_is_empty(messages)) {
         ts_offload_job_t *job = H2O_STRUCT_FROM_MEMBER(ts_offload_job_t, super.link, messages->next);
-        h2o_linklist_unlink(&job->super.link);
+        h2o_linklist_unlink(&job->super.link); /* NOLINT(clang-analyzer-unix.Malloc): unlink advances the list's head */
         if (!job->cancelled)
             job->done(job->arg);
         job_free(job);
@@ -106,7 +106,7 @@ void ts_offload_return_destroy(ts_offload_return_t *r)
      * only workers add to it, under r->lock, which we hold; only this loop thread takes from it. */
     while (!h2o_linklist_is_empty(&r->receiver._messages)) {
         ts_offload_job_t *job = H2O_STRUCT_FROM_MEMBER(ts_offload_job_t, super.link, r->receiver._messages.next);
-        h2o_linklist_unlink(&job->super.link);
+        h2o_linklist_unlink(&job->super.link); /* NOLINT(clang-analyzer-unix.Malloc): unlink advances the list's head */
         OPENSSL_cleanse(job->arg, job->arg_size);
         free(job);
         --r->refs;
@@ -223,7 +223,7 @@ void ts_offload_pool_destroy(ts_offload_pool_t *pool)
     /* no thread is left to take the lock; the jobs still queued never started */
     while (!h2o_linklist_is_empty(&pool->queue)) {
         ts_offload_job_t *job = H2O_STRUCT_FROM_MEMBER(ts_offload_job_t, pending, pool->queue.next);
-        h2o_linklist_unlink(&job->pending);
+        h2o_linklist_unlink(&job->pending); /* NOLINT(clang-analyzer-unix.Malloc): unlink advances the list's head */
         job_free(job);
     }
     pthread_cond_destroy(&pool->cond);
@@ -244,7 +244,7 @@ ts_offload_job_t *ts_offload(ts_offload_pool_t *pool, ts_offload_return_t *ret, 
     job->done = done;
     job->arg_size = arg_size;
     if (arg_size != 0)
-        memcpy(job->arg, arg, arg_size);
+        memcpy(job->arg, arg, arg_size); /* Flawfinder: ignore - job->arg was allocated with arg_size bytes */
     pthread_mutex_lock(&ret->lock);
     ++ret->refs;
     pthread_mutex_unlock(&ret->lock);

@@ -163,6 +163,10 @@ void ts_reqctx_authenticate(ts_reqctx_t *ctx, const char *endpoint, void (*next)
     snprintf(url, sizeof(url), "%s%s", app->conf->issuer, endpoint);
     ts_client_auth_ctx_t actx = {ctx->dir, &app->hasher, app->conf->issuer, url, ctx->now};
     ts_err_t err = ts_oauth_client_authenticate(&actx, &in, &ctx->auth);
+    if (err != TS_OK && ctx->auth.disabled && ctx->grant_needs_active_client) {
+        ts_reqctx_error(ctx, TS_ERR_INVALID_GRANT, "the client is disabled");
+        return;
+    }
     if (err != TS_OK) {
         ts_reqctx_error(ctx, err, ctx->auth.why);
         return;

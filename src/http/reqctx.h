@@ -26,6 +26,7 @@ struct st_ts_reqctx_t {
     struct st_ts_offload_job_t *job;  /* password check under way: cancelled if the request goes */
     void *flow;                       /* the endpoint's own state, in the request's pool */
     const char *why;                  /* an error_description (a literal) to send once a query is done */
+    int grant_needs_active_client;    /* a disabled client's grant is invalid_grant (its grants died with it) */
 };
 
 /** a context for req, with the current snapshots and the parsed form body (repeatable: names that may

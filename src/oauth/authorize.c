@@ -138,7 +138,9 @@ static ts_err_t check_prompt(const char *prompt, unsigned *out, ts_authz_error_t
     static const struct {
         const char *name;
         unsigned bit;
-    } values[] = {{"none", TS_PROMPT_NONE}, {"login", TS_PROMPT_LOGIN}, {"consent", TS_PROMPT_CONSENT},
+    } values[] = {{"none", TS_PROMPT_NONE},
+                  {"login", TS_PROMPT_LOGIN},
+                  {"consent", TS_PROMPT_CONSENT},
                   {"select_account", TS_PROMPT_SELECT_ACCOUNT}};
 
     *out = 0;

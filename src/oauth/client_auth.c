@@ -66,16 +66,26 @@ static int secret_matches(const ts_client_auth_ctx_t *ctx, const ts_client_t *c,
     return ok;
 }
 
+/* credentials that prove the client still fail when it is disabled, but then the caller knows why */
+static ts_err_t accept_if_active(const ts_client_t *c, ts_client_auth_t *out)
+{
+    if (!c->active) {
+        out->disabled = 1;
+        return reject(out, TS_ERR_INVALID_CLIENT, "client authentication failed");
+    }
+    out->client = c;
+    return TS_OK;
+}
+
 static ts_err_t by_secret(const ts_client_auth_ctx_t *ctx, const char *id, const char *secret, ts_auth_method_t method,
                           ts_client_auth_t *out)
 {
     const ts_client_t *c = ts_directory_client(ctx->dir, id);
 
     out->method = method;
-    if (c == NULL || !c->active || c->auth_method != method || !secret_matches(ctx, c, secret))
+    if (c == NULL || c->auth_method != method || !secret_matches(ctx, c, secret))
         return reject(out, TS_ERR_INVALID_CLIENT, "client authentication failed");
-    out->client = c;
-    return TS_OK;
+    return accept_if_active(c, out);
 }
 
 /* ---- private_key_jwt ---------------------------------------------------------------------------- */
@@ -178,16 +188,14 @@ static ts_err_t by_assertion(const ts_client_auth_ctx_t *ctx, const ts_client_cr
     if (in->client_id != NULL && strcmp(in->client_id, sub) != 0)
         return reject(out, TS_ERR_INVALID_CLIENT, "client_id does not match the client assertion");
     c = ts_directory_client(ctx->dir, sub);
-    if (c == NULL || !c->active || c->auth_method != TS_AUTH_PRIVATE_KEY_JWT)
+    if (c == NULL || c->auth_method != TS_AUTH_PRIVATE_KEY_JWT)
         return reject(out, TS_ERR_INVALID_CLIENT, "client authentication failed");
     if (ts_jws_verify(in->client_assertion, strlen(in->client_assertion), TS_ALG_MASK(TS_ALG_RS256) | TS_ALG_MASK(TS_ALG_ES256), NULL,
                       client_key, (void *)c, &claims, NULL) != TS_JWS_OK)
         return reject(out, TS_ERR_INVALID_CLIENT, "client assertion signature is invalid");
     ts_err_t err = check_assertion_claims(ctx, c, claims, out);
     json_decref(claims);
-    if (err == TS_OK)
-        out->client = c;
-    return err;
+    return err == TS_OK ? accept_if_active(c, out) : err;
 }
 
 ts_err_t ts_oauth_client_authenticate(const ts_client_auth_ctx_t *ctx, const ts_client_credentials_t *in, ts_client_auth_t *out)
@@ -221,10 +229,9 @@ ts_err_t ts_oauth_client_authenticate(const ts_client_auth_ctx_t *ctx, const ts_
         /* a public client only says who it is */
         const ts_client_t *c = ts_directory_client(ctx->dir, in->client_id);
         out->method = TS_AUTH_NONE;
-        if (c == NULL || !c->active || c->auth_method != TS_AUTH_NONE)
+        if (c == NULL || c->auth_method != TS_AUTH_NONE)
             return reject(out, TS_ERR_INVALID_CLIENT, "client authentication failed");
-        out->client = c;
-        return TS_OK;
+        return accept_if_active(c, out);
     }
     return reject(out, TS_ERR_INVALID_CLIENT, "client authentication required");
 }

@@ -3,10 +3,23 @@
 #include <string.h>
 #include "tessera/oauth_browser.h"
 
-const char *const ts_oauth_claims_supported[] = {
-    "sub",  "iss",  "aud",  "exp",  "iat",  "auth_time",          "nonce", "at_hash",
-    "acr",  "amr",  "azp",  "name", "preferred_username", "email", "email_verified", NULL,
-};
+/* the ID token's own claims, then those ts_oauth_user_claims can release */
+const char *const ts_oauth_claims_supported[] = {"sub",
+                                                 "iss",
+                                                 "aud",
+                                                 "exp",
+                                                 "iat",
+                                                 "auth_time",
+                                                 "nonce",
+                                                 "at_hash",
+                                                 "acr",
+                                                 "amr",
+                                                 "azp",
+                                                 "name",
+                                                 "preferred_username",
+                                                 "email",
+                                                 "email_verified",
+                                                 NULL};
 
 /* a claim whose value is unknown is left out rather than sent empty (§5.3.2) */
 static int add_string(json_t *claims, const char *name, const char *value)

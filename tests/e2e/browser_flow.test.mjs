@@ -90,15 +90,24 @@ after(async () => {
   await rp?.close();
 });
 
-/** a test with its own browser context; a failure carries where the browser was and Tessera's log */
+/**
+ * A test with its own browser context. fn(t, page, context, step): step(name, fn) is a subtest. A
+ * failure, of the test or a step, carries where the browser was and Tessera's log.
+ */
 function browserTest(name, fn, timeout = 90_000) {
   test(name, { skip, timeout }, async (t) => {
     const { page, context } = await browser.newPage(t);
-    try {
-      await fn(t, page, context);
-    } catch (e) {
+    const explain = async (e) => {
       e.message += `\n${await describe(page)}\n--- tessera log (tail)\n${srv.logs.join('').slice(-3000)}`;
-      throw e;
+      return e;
+    };
+    const step = (stepName, stepFn) => t.test(stepName, async () => {
+      try { await stepFn(); } catch (e) { throw await explain(e); }
+    });
+    try {
+      await fn(t, page, context, step);
+    } catch (e) {
+      throw await explain(e);
     }
   });
 }
@@ -234,11 +243,11 @@ test('discovery advertises the browser-flow endpoints', { skip }, () => {
   }
 });
 
-browserTest('confidential client: login page, consent, code, tokens, ID token, UserInfo, session cookie, SSO', async (t, page, context) => {
+browserTest('confidential client: login page, consent, code, tokens, ID token, UserInfo, session cookie, SSO', async (t, page, context, step) => {
   const u = users.alice;
   const req = await authRequest(webapp);
   const first = await page.goto(req.url.href);
-  await t.test('the login page is the response to /authorize, with its security headers', async () => {
+  await step('the login page is the response to /authorize, with its security headers', async () => {
     assert.equal(first.status(), 200);
     assert.ok(await onLoginPage(page), 'a login form');
     const h = first.headers();
@@ -255,7 +264,7 @@ browserTest('confidential client: login page, consent, code, tokens, ID token, U
   });
 
   const lr = await login(page, u.username, u.password);
-  await t.test('after login: the session cookie is __Host-, Secure, HttpOnly, SameSite=Lax', async () => {
+  await step('after login: the session cookie is __Host-, Secure, HttpOnly, SameSite=Lax', async () => {
     const cookies = await context.cookies(srv.issuer);
     const c = cookies.find((x) => x.name === SESSION_COOKIE);
     assert.ok(c, `a ${SESSION_COOKIE} cookie: ${cookies.map((x) => x.name).join(', ')}`);
@@ -267,7 +276,7 @@ browserTest('confidential client: login page, consent, code, tokens, ID token, U
     assert.ok(c.value.length >= 32, 'an unguessable handle');
   });
 
-  await t.test('the consent page is the response to POST /login, with the same headers', async () => {
+  await step('the consent page is the response to POST /login, with the same headers', async () => {
     assert.equal(lr.status(), 200);
     assert.ok(await onConsentPage(page), 'a consent form');
     const h = lr.headers();
@@ -290,7 +299,7 @@ browserTest('confidential client: login page, consent, code, tokens, ID token, U
   assert.match(tokens.refresh_token ?? '', /^tsr_/, 'a tsr_ refresh token (the client has the refresh_token grant)');
   await checkUserInfo(webapp, tokens.access_token, id.sub, u);
 
-  await t.test('SSO: a second authorization goes straight back with a code (no login, no consent), same auth_time', async () => {
+  await step('SSO: a second authorization goes straight back with a code (no login, no consent), same auth_time', async () => {
     const again = await authRequest(webapp);
     const resp = await page.goto(again.url.href);
     const from = resp.request().redirectedFrom();
@@ -304,7 +313,7 @@ browserTest('confidential client: login page, consent, code, tokens, ID token, U
     assert.equal(id2.auth_time, id.auth_time, 'auth_time is when the user authenticated, not this request');
   });
 
-  await t.test('UserInfo needs openid in the token: 403 insufficient_scope without it, 401 invalid_token for garbage', async () => {
+  await step('UserInfo needs openid in the token: 403 insufficient_scope without it, 401 invalid_token for garbage', async () => {
     const narrow = await authRequest(webapp, { scope: 'profile', nonce: null });
     await page.goto(narrow.url.href);
     narrow.back = await waitForRedirectTo(page, CB);
@@ -327,7 +336,7 @@ browserTest('confidential client: login page, consent, code, tokens, ID token, U
     assert.equal(post.json?.sub, id.sub);
   });
 
-  await t.test('prompt=login shows the login page despite the session', async () => {
+  await step('prompt=login shows the login page despite the session', async () => {
     const forced = await authRequest(webapp, { prompt: 'login' });
     const resp = await page.goto(forced.url.href);
     assert.equal(resp.status(), 200);

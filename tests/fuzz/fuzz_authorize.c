@@ -117,7 +117,8 @@ static void check_match(const ts_client_t *client, const char *uri)
     if (reg == NULL || strcmp(reg, uri) == 0)
         return;
     FUZZ_ASSERT(strchr(uri, '@') == NULL && strchr(uri, '#') == NULL && strchr(uri, '\\') == NULL);
-    FUZZ_ASSERT((a = without_loopback_port(uri, &a_len, &a_port)) != NULL && (b = without_loopback_port(reg, &b_len, &b_port)) != NULL);
+    FUZZ_ASSERT((a = without_loopback_port(uri, &a_len, &a_port)) != NULL &&
+                (b = without_loopback_port(reg, &b_len, &b_port)) != NULL);
     FUZZ_ASSERT(strcmp(a, b) == 0);
     FUZZ_ASSERT(a_len == -1 || (a_len >= 1 && a_len <= 5 && a_port >= 1 && a_port <= 65535));
     free(a);

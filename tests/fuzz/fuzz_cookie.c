@@ -8,7 +8,7 @@
 #include "fuzz.h"
 #include "http/cookie.h"
 
-static const char *names[] = {TS_COOKIE_SESSION, "__Host-" TS_COOKIE_SESSION, TS_COOKIE_BROWSER, "s", "a b", ""};
+static const char *names[] = {TS_COOKIE_SESSION, "__Host-tessera_session", TS_COOKIE_BROWSER, "s", "a b", ""};
 
 static int is_cookie_octet(unsigned char c)
 {
@@ -99,7 +99,8 @@ static void check_delete(int secure, unsigned max_age)
     h2o_mem_init_pool(&req.pool);
     FUZZ_ASSERT(ts_http_cookie_set(&req, TS_COOKIE_SESSION, secure, NULL, max_age) == 0);
     ssize_t i = h2o_find_header(&req.res.headers, H2O_TOKEN_SET_COOKIE, -1);
-    FUZZ_ASSERT(i != -1 && h2o_memis(req.res.headers.entries[i].value.base, req.res.headers.entries[i].value.len, want, strlen(want)));
+    FUZZ_ASSERT(i != -1 &&
+                h2o_memis(req.res.headers.entries[i].value.base, req.res.headers.entries[i].value.len, want, strlen(want)));
     h2o_mem_clear_pool(&req.pool);
 }
 

@@ -25,12 +25,16 @@ static json_t *with_strings(const json_t *v, const char *s)
     case JSON_OBJECT:
         FUZZ_ASSERT((copy = json_object()) != NULL);
         json_object_foreach((json_t *)v, key, member)
+        {
             FUZZ_ASSERT(json_object_set_new(copy, key, with_strings(member, s)) == 0);
+        }
         return copy;
     case JSON_ARRAY:
         FUZZ_ASSERT((copy = json_array()) != NULL);
         json_array_foreach(v, i, member)
+        {
             FUZZ_ASSERT(json_array_append_new(copy, with_strings(member, s)) == 0);
+        }
         return copy;
     default:
         return json_deep_copy(v);

@@ -479,11 +479,11 @@ static void long_or_malformed_texts_are_refused(void **state)
 {
     char *at_limit = filled(TS_STATE_MAX, 's'), *over = filled(TS_STATE_MAX + 1, 's');
     static const char *fields[] = {"state", "nonce", "login_hint", "ui_locales", "acr_values"};
-    static const char *malformed[] = {"a\x01" "b", "a\nb", "\xff", "caf\xc3", "\xc0\xaf"};
+    static const char *malformed[] = {"a\001b", "a\nb", "\xff", "caf\xc3", "\xc0\xaf"};
 
     for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); ++f) {
         ts_authz_params_t in = pkce_request();
-        const char **field = f == 0 ? &in.state : f == 1 ? &in.nonce : f == 2 ? &in.login_hint : f == 3 ? &in.ui_locales : &in.acr_values;
+        const char **all[] = {&in.state, &in.nonce, &in.login_hint, &in.ui_locales, &in.acr_values}, **field = all[f];
         char why[64];
         snprintf(why, sizeof(why), "%s too long", fields[f]);
         *field = at_limit;

@@ -236,8 +236,13 @@ static void disabled_client_is_refused(void **state)
 {
     ts_client_credentials_t in = with_header(basic("disabled:disabled-secret"));
     assert_refused(authenticate(&in), TS_ERR_INVALID_CLIENT);
+    assert_int_equal(out.disabled, 1); /* right credentials: the grant endpoints say invalid_grant */
     in = (ts_client_credentials_t){.client_id = "public-disabled"};
     assert_refused(authenticate(&in), TS_ERR_INVALID_CLIENT);
+    assert_int_equal(out.disabled, 1);
+    in = with_header(basic("disabled:wrong-secret"));
+    assert_refused(authenticate(&in), TS_ERR_INVALID_CLIENT);
+    assert_int_equal(out.disabled, 0); /* a wrong secret learns nothing about the client's status */
 }
 
 static void post_client_using_basic_is_refused(void **state)

@@ -44,12 +44,12 @@ static void quoted(void **state)
 
     assert_int_equal(find("s=\"tsss_q\"; t=1", "s", out, sizeof(out)), 6);
     assert_string_equal(out, "tsss_q");
-    assert_int_equal(find("s=\"\"", "s", out, sizeof(out)), -1);          /* empty inside the quotes */
-    assert_int_equal(find("s=\"", "s", out, sizeof(out)), -1);            /* one quote alone */
-    assert_int_equal(find("s=\"abc", "s", out, sizeof(out)), -1);         /* unbalanced */
-    assert_int_equal(find("s=a\"b\"", "s", out, sizeof(out)), -1);        /* quotes inside */
-    assert_int_equal(find("s=\"a b\"", "s", out, sizeof(out)), -1);       /* a space is no cookie-octet, quoted or not */
-    assert_int_equal(find("s=\"\"x\"\"", "s", out, sizeof(out)), -1);     /* doubled quotes */
+    assert_int_equal(find("s=\"\"", "s", out, sizeof(out)), -1);      /* empty inside the quotes */
+    assert_int_equal(find("s=\"", "s", out, sizeof(out)), -1);        /* one quote alone */
+    assert_int_equal(find("s=\"abc", "s", out, sizeof(out)), -1);     /* unbalanced */
+    assert_int_equal(find("s=a\"b\"", "s", out, sizeof(out)), -1);    /* quotes inside */
+    assert_int_equal(find("s=\"a b\"", "s", out, sizeof(out)), -1);   /* a space is no cookie-octet, quoted or not */
+    assert_int_equal(find("s=\"\"x\"\"", "s", out, sizeof(out)), -1); /* doubled quotes */
 }
 
 static void missing_and_empty(void **state)
@@ -228,7 +228,8 @@ static void set_secure(void **state)
     assert_string_equal(set_cookie(req, 0, buf, sizeof(buf)),
                         "__Host-tessera_session=tsss_AbC-_9; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax");
     assert_int_equal(ts_http_cookie_set(req, TS_COOKIE_BROWSER, 1, "tsbr_x", 0), 0); /* a session cookie */
-    assert_string_equal(set_cookie(req, 1, buf, sizeof(buf)), "__Host-tessera_browser=tsbr_x; Path=/; HttpOnly; Secure; SameSite=Lax");
+    assert_string_equal(set_cookie(req, 1, buf, sizeof(buf)),
+                        "__Host-tessera_browser=tsbr_x; Path=/; HttpOnly; Secure; SameSite=Lax");
     assert_int_equal(ts_http_cookie_set(req, TS_COOKIE_SESSION, 1, NULL, 3600), 0);
     assert_string_equal(set_cookie(req, 2, buf, sizeof(buf)),
                         "__Host-tessera_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
@@ -258,6 +259,7 @@ static void set_refuses_what_it_could_not_read_back(void **state)
     longest[TS_COOKIE_VALUE_MAX + 1] = '\0';
     assert_int_equal(ts_http_cookie_set(req, TS_COOKIE_SESSION, 1, longest, 60), -1);
     assert_int_equal(ts_http_cookie_set(req, "bad name", 1, "v", 60), -1);
+    assert_int_equal(ts_http_cookie_set(req, "", 0, "v", 60), -1);
     assert_null(set_cookie(req, 0, buf, sizeof(buf))); /* nothing was added */
     longest[TS_COOKIE_VALUE_MAX] = '\0';
     assert_int_equal(ts_http_cookie_set(req, TS_COOKIE_SESSION, 1, longest, 60), 0);

@@ -59,7 +59,7 @@ static void clear_after_success(void **state)
     assert_int_equal(ts_throttle_wait(t, "acct:bob", T0), 0);
     assert_int_equal(ts_throttle__count(t), 0);
     assert_int_equal(ts_throttle_fail(t, "acct:bob", T0), 1); /* a fresh run */
-    ts_throttle_clear(t, "acct:nobody");                       /* clearing an absent key is harmless */
+    ts_throttle_clear(t, "acct:nobody");                      /* clearing an absent key is harmless */
     assert_int_equal(ts_throttle__count(t), 1);
     ts_throttle_destroy(t);
 }
