@@ -20,7 +20,9 @@ typedef struct st_ts_template_t ts_template_t;
 
 /** compiles src; NULL with a message (naming the line) in err on a syntax error */
 ts_template_t *ts_template_compile(const char *src, size_t len, char *err, size_t errlen);
-/** renders with vars (a JSON object; NULL: none) into a malloc'd NUL-terminated string. 0 or -1 (memory) */
+/** renders with vars (a JSON object; NULL: none) into a malloc'd NUL-terminated string. 0, or -1 when memory
+ *  runs out or the output would pass 1 MiB (or the rendering about a million steps: nested sections over
+ *  large arrays) */
 int ts_template_render(const ts_template_t *t, const json_t *vars, char **out, size_t *outlen);
 void ts_template_free(ts_template_t *t);
 
