@@ -95,7 +95,7 @@ int ts_ep_authorize(h2o_req_t *req)
     if (ts_oauth_authorize_check(ctx->dir, app->conf->default_resource, &in, &r, &e) != TS_OK) {
         if (!e.redirect)
             return ts_browser_error_page(req, 400, e.err, e.why);
-        ts_authz_t a = {.client = r.client, .redirect_uri = r.redirect_uri, .state = in.state};
+        ts_authz_t a = {.client = r.client, .redirect_uri = r.redirect_uri, .state = r.state};
         return ts_browser_redirect(ctx, &a, NULL, e.err, e.why);
     }
     ts_flow_t *f = ts_browser_flow(ctx);

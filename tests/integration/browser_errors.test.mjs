@@ -24,7 +24,8 @@ const CODE = ['authorization_code'];
 
 const user = (username, extra = {}) => ({ username, password: `pw-${username}-${randomBytes(8).toString('hex')}`,
   email: `${username}@example.test`, name: `${username[0].toUpperCase()}${username.slice(1)} Example`, ...extra });
-const users = Object.fromEntries(['alice', 'bob', 'bert', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy']
+const users = Object.fromEntries(['alice', 'bob', 'bert', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'kim',
+  'leo']
   .map((n) => [n, user(n, n === 'carol' ? { status: 'disabled' } : {})]));
 
 /** a distinct loopback source address per test that fails logins: the throttle counts failures per address */
@@ -48,6 +49,8 @@ before(async () => {
         scope: 'openid profile', skip_consent: true },
       { client_id: 'doomed', client_secret: SECRET, grant_types: CODE, redirect_uris: ['https://doomed.example/cb'], scope: 'openid' },
       { client_id: 'm2m', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read' },
+      { client_id: 'nocode', client_secret: SECRET, grant_types: ['client_credentials'], redirect_uris: ['https://nocode.example/cb'],
+        scope: 'openid' },
     ],
     users: Object.values(users),
   });
@@ -188,6 +191,8 @@ test('/authorize: after a valid redirect_uri, errors go back with 303, error, er
     ['max_age negative', p({ max_age: '-1' }), 'invalid_request'],
     ['nonce with a control character', p({ nonce: 'a\u0001b' }), 'invalid_request'],
     ['resource with a fragment', p({ resource: 'https://api.example/#x' }), 'invalid_target'],
+    ['a client without the authorization_code grant', p({ scope: 'openid' }, 'nocode', 'https://nocode.example/cb'),
+      'unauthorized_client'],
   ];
   for (const [name, params, error] of cases) {
     const r = await authorize(srv, params);
@@ -320,7 +325,20 @@ test('/login: a wrong password and an unknown user fail the same way', async (t)
   // the form stays usable, with the username kept
   assert.equal(formOf(wrong.text).fields.interaction, formOf(page.text).fields.interaction);
   assert.match(wrong.text, /value="dave"/);
-  t.diagnostic(`wrong password: ${wrong.ms.toFixed(1)} ms, unknown user: ${unknown.ms.toFixed(1)} ms`);
+  // timings, for information: a few more of each, interleaved (each known user fails once, each from its own address)
+  const times = { wrong: [wrong.ms], unknown: [unknown.ms] };
+  for (const known of [users.kim, users.leo]) {
+    for (const kind of known === users.kim ? ['unknown', 'wrong'] : ['wrong', 'unknown']) {
+      const r = await login(srv, page, kind === 'wrong' ? known.username : `nobody-${rand()}`, 'not-the-password',
+        { jar, from: freshAddress() });
+      assert.equal(r.status, 200, show(r));
+      assert.ok(r.text.includes(INCORRECT), show(r));
+      times[kind].push(r.ms);
+    }
+  }
+  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1].toFixed(1);
+  t.diagnostic(`wrong password: ${times.wrong.map((x) => x.toFixed(1)).join(', ')} ms (median ${median(times.wrong)}); `
+    + `unknown user: ${times.unknown.map((x) => x.toFixed(1)).join(', ')} ms (median ${median(times.unknown)})`);
 });
 
 test('/login: a disabled user with the right password gets "Incorrect username or password."', async () => {
@@ -612,7 +630,7 @@ test('/logout: an unregistered post_logout_redirect_uri or a forged id_token_hin
   const forgeries = {
     'claims changed': `${h}.${enc({ ...claims, sub: 'someone-else' })}.${s}`,
     'alg none': `${enc({ alg: 'none', typ: 'JWT' })}.${p}.`,
-    'signature flipped': `${h}.${p}.${s.slice(0, -2)}${s.endsWith('AA') ? 'BB' : 'AA'}`,
+    'signature altered': `${h}.${p}.${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`,
     'not a JWT': 'hello',
   };
   for (const [name, hint] of Object.entries(forgeries)) {
@@ -641,7 +659,8 @@ test('/logout: without a hint, a confirmation page whose form posts a CSRF token
   assert.ok(!page.setCookies.some((c) => c.startsWith(`${SESSION}=`)), 'not signed out yet');
   // a wrong token: 403, still signed in
   assertErrorPage(await submit(srv, page, { csrf_token: 'wrong' }, { jar }), 403, { error: 'access_denied' });
-  assertErrorPage(await submit(srv, page, { csrf_token: `${form.fields.csrf_token.slice(0, -1)}A` }, { jar }), 403);
+  const tok = form.fields.csrf_token;
+  assertErrorPage(await submit(srv, page, { csrf_token: `${tok.slice(0, -1)}${tok.endsWith('A') ? 'B' : 'A'}` }, { jar }), 403);
   // the token is bound to the session: another signed-in browser cannot use it
   const other = new Jar();
   await signedIn(other, users.erin);
