@@ -17,3 +17,6 @@ CREATE INDEX interactions_expiry ON interactions (expires_at);
 CREATE INDEX sessions_expiry ON sessions (expires_at);
 CREATE INDEX refresh_tokens_client ON refresh_tokens (client_pk);
 CREATE INDEX authorization_codes_family ON authorization_codes (grant_family);
+
+-- RFC 6749 §4.1.3: the token request must repeat redirect_uri exactly when the authorization request had one
+ALTER TABLE authorization_codes ADD COLUMN redirect_uri_given boolean NOT NULL DEFAULT true;

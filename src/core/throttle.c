@@ -173,7 +173,7 @@ static uint32_t pick_victim(ts_throttle_t *t, int64_t now)
 {
     uint32_t n = 0;
     for (uint32_t i = t->oldest; i != NIL && n < EVICT_SAMPLE; i = t->entries[i].newer, ++n)
-        if (forgotten(t->entries + i, now) || t->entries[i].failures <= TS_THROTTLE_FREE)
+        if (forgotten(t->entries + i, now) || t->entries[i].failures < TS_THROTTLE_FREE)
             return i;
     return t->oldest;
 }
@@ -204,12 +204,12 @@ static uint32_t insert(ts_throttle_t *t, const uint64_t id[2], int64_t now)
     return i;
 }
 
-/* seconds to wait after the k-th failure in a row: none for the first TS_THROTTLE_FREE, then 1, 2, 4, ... */
+/* seconds to wait after the k-th failure in a row: none before the TS_THROTTLE_FREE-th, then 1, 2, 4, ... */
 static int64_t delay_after(uint32_t k)
 {
-    if (k <= TS_THROTTLE_FREE)
+    if (k < TS_THROTTLE_FREE)
         return 0;
-    uint32_t doublings = k - TS_THROTTLE_FREE - 1;
+    uint32_t doublings = k - TS_THROTTLE_FREE;
     /* 2^9 already exceeds any sensible maximum; stopping there keeps the shift defined */
     if (doublings >= 9 || ((int64_t)1 << doublings) > TS_THROTTLE_MAX_DELAY)
         return TS_THROTTLE_MAX_DELAY;

@@ -17,6 +17,7 @@
 typedef struct st_ts_authz_t {
     const ts_client_t *client;
     const char *redirect_uri;
+    int redirect_uri_given; /* the request named it (else it was the client's only one): the token request must too */
     const char *state;
     const char *scope;
     const char *nonce;

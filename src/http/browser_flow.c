@@ -27,8 +27,8 @@ static json_t *nullable(const char *s)
 
 const char *ts_authz_serialize(h2o_req_t *req, const ts_authz_t *a)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:s}", "client_id", a->client->client_id,
-                            "redirect_uri", a->redirect_uri, "state", nullable(a->state), "scope", a->scope, "nonce",
+    json_t *doc = json_pack("{s:s, s:s, s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:s}", "client_id", a->client->client_id,
+                            "redirect_uri", a->redirect_uri, "redirect_uri_given", a->redirect_uri_given, "state", nullable(a->state), "scope", a->scope, "nonce",
                             nullable(a->nonce), "code_challenge", nullable(a->code_challenge), "login_hint", nullable(a->login_hint),
                             "ui_locales", nullable(a->ui_locales), "prompt", (json_int_t)a->prompt, "max_age", (json_int_t)a->max_age,
                             "resources", a->resources);
@@ -56,6 +56,7 @@ int ts_authz_parse(h2o_req_t *req, const ts_directory_t *dir, const char *text, 
     }
     *out = (ts_authz_t){.client = c,
                         .redirect_uri = member(req, doc, "redirect_uri"),
+                        .redirect_uri_given = json_is_true(json_object_get(doc, "redirect_uri_given")),
                         .state = member(req, doc, "state"),
                         .scope = member(req, doc, "scope"),
                         .nonce = member(req, doc, "nonce"),
@@ -271,7 +272,7 @@ void ts_browser_issue_code(ts_reqctx_t *ctx, const char *consent)
     snprintf(pk, sizeof(pk), "%lld", (long long)a->client->pk);
     snprintf(auth_time, sizeof(auth_time), "%lld", (long long)f->who.auth_time);
     snprintf(ttl, sizeof(ttl), "%u", ctx->worker->app->conf->authorization_code_ttl);
-    const char *params[14] = {hash,
+    const char *params[15] = {hash,
                               pk,
                               f->who.user->subject,
                               f->who.session_id,
@@ -284,6 +285,7 @@ void ts_browser_issue_code(ts_reqctx_t *ctx, const char *consent)
                               f->who.amr != NULL ? f->who.amr : "",
                               ttl,
                               *f->interaction_hash != '\0' ? f->interaction_hash : NULL,
-                              consent};
-    ts_reqctx_query(ctx, TS_STMT_CODE_ISSUE, 14, params, on_code_issued);
+                              consent,
+                              a->redirect_uri_given ? "true" : "false"};
+    ts_reqctx_query(ctx, TS_STMT_CODE_ISSUE, 15, params, on_code_issued);
 }

@@ -100,6 +100,7 @@ int ts_ep_authorize(h2o_req_t *req)
     }
     ts_flow_t *f = ts_browser_flow(ctx);
     ts_authz_from_request(req, &r, &f->authz);
+    f->authz.redirect_uri_given = in.redirect_uri != NULL && *in.redirect_uri != '\0';
 
     int n = ts_http_cookie_get(req, TS_COOKIE_SESSION, app->secure_cookies, session, sizeof(session));
     if (n <= 0) {

@@ -32,7 +32,7 @@ static void on_refresh_stored(ts_reqctx_t *ctx, const ts_db_result_t *res, const
 }
 
 /* the code's columns, as TS_STMT_CODE_USE returns them */
-enum { C_FIRST, C_FAMILY, C_CLIENT, C_SUBJECT, C_REDIRECT, C_SCOPE, C_RESOURCES, C_CHALLENGE, C_NONCE, C_AUTH_TIME, C_AMR, C_ACR, C_EXP };
+enum { C_FIRST, C_FAMILY, C_CLIENT, C_SUBJECT, C_REDIRECT, C_SCOPE, C_RESOURCES, C_CHALLENGE, C_NONCE, C_AUTH_TIME, C_AMR, C_ACR, C_EXP, C_REDIRECT_GIVEN };
 
 /* the checks of RFC 6749 §4.1.3 and RFC 7636 §4.6 on a code used for the first time; NULL when it passes */
 static const char *check_code(ts_reqctx_t *ctx, const ts_db_result_t *res)
@@ -46,9 +46,9 @@ static const char *check_code(ts_reqctx_t *ctx, const ts_db_result_t *res)
         return "the code was issued to another client";
     if (strtoll(ts_db_result_value(res, 0, C_EXP), NULL, 10) <= ctx->now)
         return "the code has expired";
-    /* the code is bound to the redirect URI of its request; it may be left out only when it could not differ */
+    /* RFC 6749 §4.1.3: repeated exactly when the authorization request had it */
     if (redirect_uri != NULL ? strcmp(redirect_uri, ts_db_result_value(res, 0, C_REDIRECT)) != 0
-                             : !(c->redirect_uris.len == 1 && strcmp(c->redirect_uris.items[0], ts_db_result_value(res, 0, C_REDIRECT)) == 0))
+                             : strcmp(ts_db_result_value(res, 0, C_REDIRECT_GIVEN), "t") == 0)
         return "redirect_uri does not match the authorization request";
     if (challenge == NULL && verifier != NULL)
         return "code_verifier sent for a code issued without code_challenge"; /* RFC 9700 §2.1.1: PKCE downgrade */

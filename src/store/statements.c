@@ -38,7 +38,7 @@ const ts_statement_t ts_statements[TS_STMT__COUNT] = {
                              "WITH s AS (UPDATE sessions SET last_seen_at = now() WHERE session_hash = $1 AND ended_at IS NULL "
                              "AND expires_at > now() AND last_seen_at > now() - make_interval(secs => $2::bigint) "
                              "RETURNING id, user_id, auth_time, amr, acr) "
-                             "SELECT s.id, u.subject::text, extract(epoch FROM s.auth_time)::bigint, array_to_string(s.amr, ' '), "
+                             "SELECT s.id, u.subject::text, floor(extract(epoch FROM s.auth_time))::bigint, array_to_string(s.amr, ' '), "
                              "s.acr, (SELECT array_to_string(c.scopes, ' ') FROM consents c "
                              "WHERE c.user_id = s.user_id AND c.client_pk = $3::bigint) "
                              "FROM s JOIN users u ON u.id = s.user_id",
@@ -67,7 +67,7 @@ const ts_statement_t ts_statements[TS_STMT__COUNT] = {
      * interaction whose user has signed in */
     [TS_STMT_INTERACTION_GET] = {"interaction_get",
                                  "SELECT i.browser_hash, i.csrf_hash, i.request::text, u.subject::text, i.session_id, "
-                                 "extract(epoch FROM s.auth_time)::bigint, array_to_string(s.amr, ' '), s.acr "
+                                 "floor(extract(epoch FROM s.auth_time))::bigint, array_to_string(s.amr, ' '), s.acr "
                                  "FROM interactions i JOIN users u ON u.id = i.user_id JOIN sessions s ON s.id = i.session_id "
                                  "WHERE i.handle_hash = $1 AND i.expires_at > now() AND i.completed_at IS NULL",
                                  1},
@@ -85,12 +85,13 @@ const ts_statement_t ts_statements[TS_STMT__COUNT] = {
                                 "u AS (UPDATE users SET last_login_at = now() WHERE id = $3::bigint), "
                                 "i AS (UPDATE interactions SET user_id = $3::bigint, session_id = (SELECT id FROM s) "
                                 "WHERE handle_hash = $1) "
-                                "SELECT s.id, extract(epoch FROM s.auth_time)::bigint, (SELECT array_to_string(c.scopes, ' ') "
+                                "SELECT s.id, floor(extract(epoch FROM s.auth_time))::bigint, (SELECT array_to_string(c.scopes, ' ') "
                                 "FROM consents c WHERE c.user_id = $3::bigint AND c.client_pk = $5::bigint) FROM s",
                                 5},
     /* code hash, client pk, subject, session id, redirect_uri, scope (space-separated), resources (JSON
      * array), code_challenge, nonce, auth_time, amr (space-separated), lifetime (s), the interaction it
-     * completes (or NULL), scope to remember as consented (or NULL) -> one row when issued. With an
+     * completes (or NULL), scope to remember as consented (or NULL), whether the request named the
+     * redirect_uri -> one row when issued. With an
      * interaction, only its first completion issues a code. */
     [TS_STMT_CODE_ISSUE] = {"code_issue",
                             "WITH i AS (UPDATE interactions SET completed_at = now() WHERE handle_hash = $13::text "
@@ -102,14 +103,15 @@ const ts_statement_t ts_statements[TS_STMT__COUNT] = {
                             "ON CONFLICT (user_id, client_pk) DO UPDATE SET granted_at = now(), "
                             "scopes = ARRAY(SELECT DISTINCT unnest(consents.scopes || excluded.scopes))) "
                             "INSERT INTO authorization_codes (code_hash, client_pk, user_id, session_id, redirect_uri, scopes, "
-                            "resources, code_challenge, code_challenge_method, nonce, auth_time, amr, expires_at) "
+                            "resources, code_challenge, code_challenge_method, nonce, auth_time, amr, expires_at, redirect_uri_given) "
                             "SELECT $1, $2::bigint, u.id, $4::bigint, $5, string_to_array($6::text, ' '), "
                             "ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), $8::text, "
                             "CASE WHEN $8::text IS NULL THEN NULL ELSE 'S256' END, $9::text, to_timestamp($10::bigint), "
-                            "string_to_array($11::text, ' '), now() + make_interval(secs => $12::bigint) FROM u RETURNING 1",
-                            14},
+                            "string_to_array($11::text, ' '), now() + make_interval(secs => $12::bigint), $15::boolean FROM u "
+                            "RETURNING 1",
+                            15},
     /* code hash, a new family id -> first use?, family id, client pk, subject, redirect_uri, scope, resources
-     * (JSON), code_challenge, nonce, auth_time, amr, acr, expires_at. Marks the code used; the row lock makes
+     * (JSON), code_challenge, nonce, auth_time, amr, acr, expires_at, redirect_uri given?. Marks the code used; the row lock makes
      * two concurrent uses see each other. */
     [TS_STMT_CODE_USE] = {"code_use",
                           "WITH p AS (SELECT code_hash, used_at FROM authorization_codes WHERE code_hash = $1 FOR UPDATE) "
@@ -118,8 +120,8 @@ const ts_statement_t ts_statements[TS_STMT__COUNT] = {
                           "WHERE ac.code_hash = p.code_hash AND u.id = ac.user_id "
                           "RETURNING p.used_at IS NULL, ac.grant_family::text, ac.client_pk, u.subject::text, ac.redirect_uri, "
                           "array_to_string(ac.scopes, ' '), array_to_json(ac.resources)::text, ac.code_challenge, ac.nonce, "
-                          "extract(epoch FROM ac.auth_time)::bigint, array_to_string(ac.amr, ' '), ac.acr, "
-                          "extract(epoch FROM ac.expires_at)::bigint",
+                          "floor(extract(epoch FROM ac.auth_time))::bigint, array_to_string(ac.amr, ' '), ac.acr, "
+                          "extract(epoch FROM ac.expires_at)::bigint, ac.redirect_uri_given",
                           2},
     /* family id, client pk, longest access token lifetime (s) -> the revoked family and until when */
     [TS_STMT_FAMILY_REVOKE] = {"family_revoke",
@@ -143,7 +145,7 @@ const ts_statement_t ts_statements[TS_STMT__COUNT] = {
      * live? (neither expiry passed) */
     [TS_STMT_REFRESH_GET] = {"refresh_get",
                              "SELECT rt.family_id::text, rt.client_pk, u.subject::text, array_to_string(rt.scopes, ' '), "
-                             "array_to_json(rt.resources)::text, extract(epoch FROM rt.auth_time)::bigint, "
+                             "array_to_json(rt.resources)::text, floor(extract(epoch FROM rt.auth_time))::bigint, "
                              "rt.used_at IS NOT NULL, rt.revoked_at IS NOT NULL, "
                              "rt.expires_at > now() AND rt.idle_expires_at > now() "
                              "FROM refresh_tokens rt LEFT JOIN users u ON u.id = rt.user_id WHERE rt.token_hash = $1",

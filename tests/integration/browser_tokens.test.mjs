@@ -6,9 +6,6 @@
 //
 // The server runs with authorization_code_ttl=5s (the minimum), so the expired-code test waits only a few
 // seconds; every other code is exchanged within milliseconds of its issue.
-//
-// Where the server disagrees with the spec or an RFC, the test asserts the correct behaviour and is marked
-// { todo } so the suite stays green; the reason names the discrepancy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -160,11 +157,7 @@ test('authorization_code: the response, the access token and the RS256 ID token 
   assert.equal(verifyJws(forged, jwks), false);
 });
 
-test('authorization_code: ID token auth_time is never after iat (the time of the login, not rounded up)', {
-  todo: 'auth_time is stored as a timestamp and read back with extract(epoch ...)::bigint (src/store/statements.c), which '
-    + 'rounds to the nearest second: a login at x.6 s gives auth_time x+1 in tokens issued at x (iat x) — the user is said to '
-    + 'have signed in after the token was issued',
-}, async () => {
+test('authorization_code: ID token auth_time is never after iat (the time of the login, not rounded up)', async () => {
   const jar = new Jar();
   const req = authParams('web', CB);
   const page = await authorize(srv, req.params, { jar });
@@ -233,10 +226,7 @@ test('authorization_code: a redirect_uri other than the request\'s is invalid_gr
   }
 });
 
-test('authorization_code: redirect_uri left out although the authorization request had one', {
-  todo: 'src/http/ep_token_code.c accepts a token request without redirect_uri when the client has one registered URI — '
-    + 'RFC 6749 §4.1.3: redirect_uri is REQUIRED if it was included in the authorization request (OAuth 2.1 drafts relax this)',
-}, async () => {
+test('authorization_code: redirect_uri left out although the authorization request had one', async () => {
   const r = await exchange(await code(), { form: { redirect_uri: null } });
   assert.ok(r.json?.error === 'invalid_request' || r.json?.error === 'invalid_grant', show(r));
 });
