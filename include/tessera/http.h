@@ -79,6 +79,8 @@ int ts_http_send(h2o_req_t *req, int status, const char *content_type, const cha
 int ts_http_send_json(h2o_req_t *req, int status, json_t *json);
 /** adds a response header */
 void ts_http_header(h2o_req_t *req, const char *name, const char *value);
+/** a copy of s in req's pool (NULL stays NULL): database values outlive only their callback */
+const char *ts_http_strdup(h2o_req_t *req, const char *s);
 /** adds Cache-Control: no-store and Pragma: no-cache, for responses that carry tokens or secrets */
 void ts_http_no_store(h2o_req_t *req);
 

@@ -15,11 +15,6 @@ ts_flow_t *ts_browser_flow(ts_reqctx_t *ctx)
     return ctx->flow;
 }
 
-static const char *pool_strdup(h2o_req_t *req, const char *s)
-{
-    return s != NULL ? h2o_strdup(&req->pool, s, SIZE_MAX).base : NULL;
-}
-
 static json_t *nullable(const char *s)
 {
     return s != NULL ? json_string(s) : json_null();
@@ -34,14 +29,14 @@ const char *ts_authz_serialize(h2o_req_t *req, const ts_authz_t *a)
                             "resources", a->resources);
     char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
-    const char *out = pool_strdup(req, text);
+    const char *out = ts_http_strdup(req, text);
     free(text);
     return out;
 }
 
 static const char *member(h2o_req_t *req, const json_t *doc, const char *name)
 {
-    return pool_strdup(req, json_string_value(json_object_get(doc, name)));
+    return ts_http_strdup(req, json_string_value(json_object_get(doc, name)));
 }
 
 int ts_authz_parse(h2o_req_t *req, const ts_directory_t *dir, const char *text, ts_authz_t *out)
@@ -83,7 +78,7 @@ void ts_authz_from_request(h2o_req_t *req, const ts_authz_request_t *r, ts_authz
     *a = (ts_authz_t){.client = r->client,
                       .redirect_uri = r->redirect_uri,
                       .state = r->state,
-                      .scope = pool_strdup(req, r->scope),
+                      .scope = ts_http_strdup(req, r->scope),
                       .nonce = r->nonce,
                       .code_challenge = r->code_challenge,
                       .login_hint = r->login_hint,
@@ -91,7 +86,7 @@ void ts_authz_from_request(h2o_req_t *req, const ts_authz_request_t *r, ts_authz
                       .prompt = r->prompt,
                       .max_age = r->max_age,
                       .openid = r->openid,
-                      .resources = pool_strdup(req, text != NULL ? text : "[]")};
+                      .resources = ts_http_strdup(req, text != NULL ? text : "[]")};
     free(text);
 }
 

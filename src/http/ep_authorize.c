@@ -46,11 +46,6 @@ static void need_login(ts_reqctx_t *ctx)
     ts_browser_start_login(ctx);
 }
 
-static const char *pool_copy(h2o_req_t *req, const char *s)
-{
-    return s != NULL ? h2o_strdup(&req->pool, s, SIZE_MAX).base : NULL;
-}
-
 static void on_session(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *err)
 {
     ts_flow_t *f = ts_browser_flow(ctx);
@@ -67,10 +62,10 @@ static void on_session(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *
         return;
     }
     f->who = (ts_signin_t){.user = user,
-                           .session_id = pool_copy(ctx->req, ts_db_result_value(res, 0, 0)),
+                           .session_id = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, 0)),
                            .auth_time = strtoll(ts_db_result_value(res, 0, 2), NULL, 10),
-                           .amr = pool_copy(ctx->req, ts_db_result_value(res, 0, 3)),
-                           .consented = pool_copy(ctx->req, ts_db_result_value(res, 0, 5))};
+                           .amr = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, 3)),
+                           .consented = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, 5))};
     /* OIDC Core §3.1.2.1: prompt=login and an exceeded max_age both ask for the person again */
     if ((f->authz.prompt & TS_PROMPT_LOGIN) != 0 || (f->authz.max_age >= 0 && ctx->now - f->who.auth_time > f->authz.max_age)) {
         need_login(ctx);

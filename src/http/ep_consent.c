@@ -37,9 +37,9 @@ static void on_interaction(ts_reqctx_t *ctx, const ts_db_result_t *res, const ch
         ts_browser_error_page(ctx->req, 400, TS_ERR_INVALID_REQUEST, "the application or the account is no longer available");
         return;
     }
-    f->who.session_id = h2o_strdup(&ctx->req->pool, ts_db_result_value(res, 0, 4), SIZE_MAX).base;
+    f->who.session_id = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, 4));
     f->who.auth_time = strtoll(ts_db_result_value(res, 0, 5), NULL, 10);
-    f->who.amr = h2o_strdup(&ctx->req->pool, ts_db_result_value(res, 0, 6), SIZE_MAX).base;
+    f->who.amr = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, 6));
     if (strcmp(decision, "allow") == 0) {
         ts_browser_issue_code(ctx, f->authz.scope);
         return;

@@ -54,11 +54,11 @@ static void on_logged_in(ts_reqctx_t *ctx, const ts_db_result_t *res, const char
     }
     ts_http_cookie_set(ctx->req, TS_COOKIE_SESSION, app->secure_cookies, f->handle, 0);
     ts_crypto_cleanse(f->handle, sizeof(f->handle));
-    f->who.session_id = h2o_strdup(&ctx->req->pool, ts_db_result_value(res, 0, 0), SIZE_MAX).base;
+    f->who.session_id = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, 0));
     f->who.auth_time = strtoll(ts_db_result_value(res, 0, 1), NULL, 10);
     f->who.amr = "pwd";
     const char *consented = ts_db_result_value(res, 0, 2);
-    f->who.consented = consented != NULL ? h2o_strdup(&ctx->req->pool, consented, SIZE_MAX).base : NULL;
+    f->who.consented = ts_http_strdup(ctx->req, consented);
     /* the consent page, if it comes, belongs to the same interaction: its posted handle and token go on */
     login_t *l = login_of(ctx);
     snprintf(f->handle, sizeof(f->handle), "%s", l->interaction);

@@ -137,7 +137,7 @@ int ts_ep_logout(h2o_req_t *req)
     if (claims != NULL) {
         /* only the hint's user is signed out this way: another user's session needs their own confirmation */
         l->by_hint = 1;
-        end_session(ctx, h2o_strdup(&req->pool, json_string_value(json_object_get(claims, "sub")), SIZE_MAX).base);
+        end_session(ctx, ts_http_strdup(req, json_string_value(json_object_get(claims, "sub"))));
         json_decref(claims);
         return 0;
     }

@@ -13,11 +13,6 @@ typedef struct st_code_flow_t {
     char refresh[TS_HANDLE_MAX];
 } code_flow_t;
 
-static const char *pool_copy(ts_reqctx_t *ctx, const char *s)
-{
-    return s != NULL ? h2o_strdup(&ctx->req->pool, s, SIZE_MAX).base : NULL;
-}
-
 static void on_refresh_stored(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *err)
 {
     code_flow_t *f = ctx->flow;
@@ -91,14 +86,14 @@ static void on_code(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *err
         ts_reqctx_error(ctx, TS_ERR_INVALID_GRANT, "the user is disabled");
         return;
     }
-    const char *scope = pool_copy(ctx, ts_db_result_value(res, 0, C_SCOPE));
+    const char *scope = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, C_SCOPE));
     f->grant = (ts_user_grant_t){.user = user,
                                  .scope = scope,
                                  .granted_scope = scope,
-                                 .resources = pool_copy(ctx, ts_db_result_value(res, 0, C_RESOURCES)),
+                                 .resources = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, C_RESOURCES)),
                                  .family = f->family,
-                                 .nonce = pool_copy(ctx, ts_db_result_value(res, 0, C_NONCE)),
-                                 .amr = pool_copy(ctx, ts_db_result_value(res, 0, C_AMR)),
+                                 .nonce = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, C_NONCE)),
+                                 .amr = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, C_AMR)),
                                  .auth_time = strtoll(ts_db_result_value(res, 0, C_AUTH_TIME), NULL, 10)};
     if ((c->grant_types & TS_GRANT_REFRESH_TOKEN) == 0) {
         ts_token_reply_user(ctx, &f->grant);

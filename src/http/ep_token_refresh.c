@@ -17,11 +17,6 @@ typedef struct st_refresh_flow_t {
 
 enum { R_FAMILY, R_CLIENT, R_SUBJECT, R_SCOPE, R_RESOURCES, R_AUTH_TIME, R_SPENT, R_REVOKED, R_LIVE };
 
-static const char *pool_copy(ts_reqctx_t *ctx, const char *s)
-{
-    return s != NULL ? h2o_strdup(&ctx->req->pool, s, SIZE_MAX).base : NULL;
-}
-
 static void reuse_detected(ts_reqctx_t *ctx, refresh_flow_t *f)
 {
     ts_log_warn("refresh token reuse by client %s: revoking grant %s", ctx->auth.client->client_id, f->family);
@@ -84,7 +79,7 @@ static void on_token(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *er
         ts_reqctx_error(ctx, TS_ERR_INVALID_GRANT, "the user is disabled");
         return;
     }
-    const char *granted = pool_copy(ctx, ts_db_result_value(res, 0, R_SCOPE));
+    const char *granted = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, R_SCOPE));
     /* RFC 6749 §6: a narrower scope for this access token; the grant itself keeps its scope */
     if (scope != NULL && (*scope == '\0' || !ts_scope_subset(scope, granted))) {
         ts_reqctx_error(ctx, TS_ERR_INVALID_SCOPE, "scope may only narrow what was granted");
@@ -93,7 +88,7 @@ static void on_token(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *er
     f->grant = (ts_user_grant_t){.user = user,
                                  .scope = scope != NULL ? scope : granted,
                                  .granted_scope = granted,
-                                 .resources = pool_copy(ctx, ts_db_result_value(res, 0, R_RESOURCES)),
+                                 .resources = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, R_RESOURCES)),
                                  .family = f->family,
                                  .auth_time = ts_db_result_value(res, 0, R_AUTH_TIME) != NULL
                                                   ? strtoll(ts_db_result_value(res, 0, R_AUTH_TIME), NULL, 10)

@@ -8,6 +8,11 @@ void ts_http_header(h2o_req_t *req, const char *name, const char *value)
     h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, value, strlen(value));
 }
 
+const char *ts_http_strdup(h2o_req_t *req, const char *s)
+{
+    return s != NULL ? h2o_strdup(&req->pool, s, SIZE_MAX).base : NULL;
+}
+
 void ts_http_no_store(h2o_req_t *req)
 {
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));

@@ -39,3 +39,77 @@ test('PostgreSQL stopped and restarted under a running server', async (t) => {
   assert.equal(cli(['keys', 'rotate'], { env: { DATABASE_URL: url } }).status, 0);
   await waitFor(async () => (await (await fetch(`${srv.issuer}/jwks.json`)).json()).keys.length > before, 10_000, 50);
 });
+
+test('PostgreSQL stopped in the middle of a load run', { timeout: 90_000 }, async (t) => {
+  const { Jar, SECRET, basic, databaseWith, signIn, tokenRequest, request } = await import('./browser_helpers.mjs');
+  const CB = 'https://app.example/cb';
+  const user = { username: 'loaded', password: 'pw-loaded-0123456789', email: 'l@example.test', name: 'Load' };
+  const url = databaseWith('outage_load', {
+    clients: [
+      { client_id: 'svc', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read', default_scope: 'api:read',
+        may_introspect: true },
+      { client_id: 'web', client_secret: SECRET, skip_consent: true, grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [CB], scope: 'openid profile email' },
+    ],
+    users: [user],
+  });
+  /* the load is one client from one address: rate limits would answer it with 429s */
+  const srv = await startServer({ url, env: { TESSERA_RATE_LIMIT_CLIENT_RATE: '0', TESSERA_RATE_LIMIT_ADDRESS_RATE: '0' } });
+  t.after(async () => { pg('start'); await srv.stop(); });
+  const jar = new Jar();
+  const s = await signIn(srv, jar, 'web', CB, { user });
+  const first = await tokenRequest(srv, { grant_type: 'authorization_code', code: s.code, redirect_uri: CB, code_verifier: s.verifier },
+    { authorization: basic('web') });
+  assert.equal(first.status, 200);
+  const m2m = await tokenRequest(srv, { grant_type: 'client_credentials' }, { authorization: basic('svc') });
+  const accessToken = m2m.json.access_token;
+
+  // four kinds of traffic side by side: two need only memory, two need the database
+  let rt = first.json.refresh_token, running = true;
+  const seen = { token: {}, introspect: {}, refresh: {}, authorize: {} };
+  const slowest = { ms: 0 };
+  const count = (kind, r) => {
+    seen[kind][r.status] = (seen[kind][r.status] ?? 0) + 1;
+    slowest.ms = Math.max(slowest.ms, r.ms);
+  };
+  const loop = async (kind, once) => {
+    while (running) {
+      count(kind, await once());
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  const loops = [
+    loop('token', () => tokenRequest(srv, { grant_type: 'client_credentials' }, { authorization: basic('svc') })),
+    loop('introspect', () => request(`${srv.issuer}/introspect`, { form: { token: accessToken }, headers: { authorization: basic('svc') } })),
+    loop('refresh', async () => {
+      const r = await tokenRequest(srv, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basic('web') });
+      if (r.status === 200) rt = r.json.refresh_token;
+      return r;
+    }),
+    loop('authorize', () => request(`${srv.issuer}/authorize?${new URLSearchParams({ client_id: 'web', redirect_uri: CB,
+      response_type: 'code', scope: 'openid', code_challenge: s.params.code_challenge, code_challenge_method: 'S256' })}`, { jar })),
+  ];
+  await new Promise((r) => setTimeout(r, 500));
+  pg('stop');
+  const outage = { token: seen.token[200] ?? 0, introspect: seen.introspect[200] ?? 0 };
+  await waitFor(async () => (seen.refresh[503] ?? 0) > 0 && (seen.authorize[503] ?? 0) > 0, 10_000, 20);
+  await new Promise((r) => setTimeout(r, 1000));
+  const during = { token: (seen.token[200] ?? 0) - outage.token, introspect: (seen.introspect[200] ?? 0) - outage.introspect };
+  pg('start');
+  await waitFor(async () => (await fetch(`${srv.issuer}/readyz`)).status === 200, 15_000, 100);
+  const refreshedBefore = seen.refresh[200] ?? 0;
+  await waitFor(async () => (seen.refresh[200] ?? 0) > refreshedBefore, 10_000, 20);
+  running = false;
+  await Promise.all(loops);
+
+  t.diagnostic(`statuses: ${JSON.stringify(seen)}, slowest answer ${slowest.ms.toFixed(0)} ms`);
+  for (const kind of ['token', 'introspect'])
+    assert.deepEqual(Object.keys(seen[kind]), ['200'], `${kind}: served from memory throughout`);
+  assert.ok(during.token > 0 && during.introspect > 0, `tokens issued and introspected while the database was down: ${JSON.stringify(during)}`);
+  assert.deepEqual(Object.keys(seen.refresh).sort(), ['200', '503'], 'refresh: 200, or 503 while the database is down');
+  assert.deepEqual(Object.keys(seen.authorize).sort(), ['303', '503'], 'authorize: a code, or 503 while the database is down');
+  assert.ok(slowest.ms < 5000, 'nothing waited on the missing database');
+  // the grant survived: the last refresh token issued still works
+  const last = await tokenRequest(srv, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basic('web') });
+  assert.equal(last.status, 200, `the grant goes on after the outage: ${last.text}`);
+});
