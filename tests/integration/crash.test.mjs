@@ -84,7 +84,7 @@ test('SIGKILL during code exchanges and refresh rotation leaves every grant whol
       } catch {
         out.push({ s, status: 'cut' });
       }
-      await sleep(5);
+      await sleep(50); /* spread over the moment of the crash */
     }
     return out;
   })();
