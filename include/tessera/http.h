@@ -31,6 +31,7 @@ typedef struct st_ts_app_t {
     struct st_ts_offload_pool_t *password_pool; /* argon2id off the loop threads */
     char dummy_password_hash[TS_PASSWORD_HASH_MAX]; /* checked for unknown users, so they cost the same */
     int secure_cookies;                       /* the issuer is https: cookies are __Host- and Secure */
+    struct st_ts_audit_t *audit;              /* the audit log's writer (NULL-safe to emit to) */
 } ts_app_t;
 
 /* One loop thread: its own h2o context, listener, and database connections. */
