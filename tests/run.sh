@@ -20,6 +20,8 @@ export DATABASE_URL=$("$top/scripts/pg.sh" "$PG_DIR" start)
 export TESSERA_BIN="$build/tessera"
 export TESSERA_KEY_ENCRYPTION_KEY=$(openssl rand -hex 32)
 export TESSERA_TEST_TMP="$tmp"
+export TESSERA_TEST_LOG_DIR="$tmp/logs"
+mkdir -p "$TESSERA_TEST_LOG_DIR"
 unset TESSERA_CONFIG
 
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -40,3 +42,6 @@ files=$(ls "$top"/tests/integration/*.test.mjs ${e2e:+"$e2e"/*.test.mjs} 2>/dev/
 if [ -n "$files" ]; then
     node --test --test-concurrency=1 $files
 fi
+
+echo "== no secret in any server's log"
+node "$top/tests/check_logs.mjs" "$TESSERA_TEST_LOG_DIR"

@@ -42,16 +42,24 @@ void ts_audit_emit(ts_audit_t *a, const ts_audit_event_t *e);
 /** counters for /metrics: events written, events dropped, alerts raised */
 void ts_audit_counters(const ts_audit_t *a, uint64_t *written, uint64_t *dropped, uint64_t *alerts);
 
-/** appends one event now, in the caller's transaction if one is open (the CLI's way). 0 or -1 with err */
+/** appends one event now, in the caller's transaction if one is open (the CLI's way; the append lock is then held until
+ *  the caller ends it, so write the event last). 0 or -1 with err */
 int ts_audit_write(ts_pgconn_t *db, const ts_audit_event_t *e, char *err, size_t errlen);
 
 typedef struct st_ts_audit_verify_t {
     int64_t rows;      /* rows checked */
     int64_t first_bad; /* id of the first row that does not fit the chain, or 0 */
     char why[160];     /* what is wrong with it */
+    int64_t last_id;   /* intact: the newest row's id (0: the log is empty) */
+    char head[65];     /* intact: the newest row's hash in hex, to note down elsewhere (removing the newest rows
+                        * leaves a chain that is intact in itself: only an earlier head shows it) */
 } ts_audit_verify_t;
 
-/** walks the whole chain: 0 intact, 1 broken (out->first_bad, out->why), -1 with err when it could not read */
+/** walks the whole chain in id order, a page at a time: 0 intact, 1 broken (out->first_bad, out->why), -1 with err
+ *  when it could not read */
 int ts_audit_verify(ts_pgconn_t *db, ts_audit_verify_t *out, char *err, size_t errlen);
+
+/** "success", "failure" or "alert" */
+const char *ts_audit_outcome_name(ts_audit_outcome_t outcome);
 
 #endif

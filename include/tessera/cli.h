@@ -44,7 +44,14 @@ int ts_cli_serve(ts_cli_t *cli, int argc, char **argv);
 int ts_cli_migrate(ts_cli_t *cli, int argc, char **argv);
 int ts_cli_client(ts_cli_t *cli, int argc, char **argv);
 int ts_cli_user(ts_cli_t *cli, int argc, char **argv);
+int ts_cli_role(ts_cli_t *cli, int argc, char **argv);
 int ts_cli_keys(ts_cli_t *cli, int argc, char **argv);
 int ts_cli_apply(ts_cli_t *cli, int argc, char **argv);
+int ts_cli_audit(ts_cli_t *cli, int argc, char **argv);
+
+/** records a change the command made as an audit event (actor "cli", details gets the operator's uid; details is
+ *  stolen, may be NULL). The change is already made: a failure is a warning on stderr and -1. */
+int ts_cli_audit_change(ts_cli_t *cli, const char *action, const char *target, json_t *details);
+int ts_cli_doctor(ts_cli_t *cli, int argc, char **argv);
 
 #endif

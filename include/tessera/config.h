@@ -34,6 +34,7 @@ typedef struct st_ts_config_t {
     unsigned key_retention;
     unsigned sync_interval;
     ts_log_level_t log_level;
+    int access_log; /* one JSON line per response: method, path (never the query), status, bytes, peer, time */
     unsigned access_token_ttl;
     char *access_token_alg;  /* "ES256" or "RS256" */
     char *default_resource;  /* the aud of tokens requested without a resource; empty: the issuer */
@@ -51,6 +52,21 @@ typedef struct st_ts_config_t {
     unsigned refresh_token_idle_timeout; /* a refresh token unused this long has expired */
     unsigned password_threads;           /* argon2id workers */
     char *templates_dir;                 /* empty: the pages built into the binary */
+    /* the admin API's own listener (src/http/admin_server.c) */
+    char *admin_listen;                  /* "host:port"; empty: no admin listener */
+    ts_config_source_t admin_listen_source; /* the default address may be busy (a second node): then no admin API */
+    char *admin_listen_host;             /* parsed from admin_listen (NULL when it is empty) */
+    unsigned admin_listen_port;
+    char *admin_tls_certificate_file;    /* both set: the admin listener speaks TLS */
+    char *admin_tls_private_key_file;
+    unsigned admin_step_up_max_age;      /* dangerous admin operations need a sign-in at most this old */
+    int admin_metrics_public;            /* /metrics on the admin listener without a token */
+    /* alert rules over audit events (src/audit/alerts.c): "N/WINDOW" (more than N in WINDOW) or "off" */
+    char *alert_failed_logins;  /* per source address */
+    char *alert_invalid_client; /* per source address */
+    char *alert_refresh_reuse;  /* per client */
+    char *alert_code_replay;    /* per client */
+    char *alert_webhook_url;    /* http:// or https:// URL alerts are POSTed to; empty: none */
 } ts_config_t;
 
 /** fills c with the defaults, then the file at path (NULL: none), then TESSERA_* environment variables
@@ -64,6 +80,9 @@ int ts_config_parse_duration(const char *s, unsigned max, unsigned *out);
 int ts_config_parse_size(const char *s, size_t max, size_t *out);
 /** 1 when host names a loopback address (127.0.0.0/8, ::1, localhost) */
 int ts_config_host_is_loopback(const char *host);
+/** parses an alert threshold "50/10m" (more than 50 in 10 minutes; count up to 1000000, window 1s to 7d); "off" or ""
+ *  gives count 0 and window 0 (no alert). -1 when malformed */
+int ts_config_parse_threshold(const char *s, unsigned *count, unsigned *window);
 void ts_config_dispose(ts_config_t *c);
 
 #endif

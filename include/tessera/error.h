@@ -29,6 +29,8 @@ typedef enum en_ts_err_t {
     TS_ERR_TOO_MANY_REQUESTS,
     TS_ERR_TEMPORARILY_UNAVAILABLE,
     TS_ERR_SERVER_ERROR,
+    TS_ERR_INSUFFICIENT_USER_AUTHENTICATION, /* RFC 9470: the sign-in behind the token is too old (admin step-up) */
+    TS_ERR_CONFLICT,                         /* the record already exists (admin API) */
     TS_ERR__COUNT
 } ts_err_t;
 

@@ -67,8 +67,11 @@ static inline ts_worker_t *ts_http_worker(h2o_req_t *req)
     return H2O_STRUCT_FROM_MEMBER(ts_worker_t, ctx, req->conn->ctx);
 }
 
-/** runs the server until SIGTERM/SIGINT (graceful stop) ; SIGHUP reloads the TLS certificate. 0 on a clean stop. */
-int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_secret_hasher_t *hasher);
+/** runs the server until SIGTERM/SIGINT (graceful stop) ; SIGHUP reloads the TLS certificate. kek is for the
+ *  admin API's key rotation. 0 on a clean stop. */
+int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t *kek, const ts_secret_hasher_t *hasher);
+/** empties libh2o's per-thread caches, which it never frees; called last on a loop thread (server.c) */
+void ts_http__release_thread_caches(void);
 
 /* ---- responses (src/http/respond.c) ------------------------------------------------------------ */
 

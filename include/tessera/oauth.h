@@ -21,6 +21,10 @@ json_t *ts_oauth_discovery(const ts_config_t *conf, int openid);
  *  (RFC 6749 §5.2: "invalid, unknown, malformed") with *why. */
 ts_err_t ts_oauth_scope_resolve(const char *requested, const ts_strs_t *allowed, const ts_strs_t *defaults, char *out, size_t cap,
                                 const char **why);
+/** the part of scope (space-separated, already resolved) that a subject holding roles (names) may have, in order: a
+ *  scope some role of dir lists is kept only when one of roles lists it; a scope no role lists, and openid, profile,
+ *  email and offline_access, are kept (docs/roles.md). TS_ERR_INVALID_SCOPE when out is too small. */
+ts_err_t ts_oauth_scope_for_roles(const ts_directory_t *dir, const char *scope, const ts_strs_t *roles, char *out, size_t cap);
 
 /* ---- resource indicators (src/oauth/resource.c) ----------------------------------------------------- */
 
@@ -50,6 +54,7 @@ typedef struct st_ts_client_auth_ctx_t {
 
 typedef struct st_ts_client_auth_t {
     const ts_client_t *client; /* set on success */
+    const ts_client_t *claimed; /* the registered client the credentials named, success or not (NULL: unknown id) */
     ts_auth_method_t method;
     int basic_attempted; /* a failure then needs WWW-Authenticate: Basic (RFC 6749 §5.2) */
     int disabled;        /* the credentials were right, but the client is disabled */

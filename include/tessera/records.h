@@ -159,6 +159,11 @@ int ts_store_role_delete(ts_pgconn_t *db, const char *name, char *err, size_t er
 int ts_store_user_set_roles(ts_pgconn_t *db, const char *username, const ts_strlist_t *roles, char *err, size_t errlen);
 /** makes the client's roles exactly roles (names; an unknown one fails and changes nothing) */
 int ts_store_client_set_roles(ts_pgconn_t *db, const char *client_id, const ts_strlist_t *roles, char *err, size_t errlen);
+/** gives (grant != 0) or takes away one role from a user (kind "user", key a username) or a client (kind "client", key
+ *  a client_id); *changed = 0 when it already had (did not have) it. TS_STORE_NOT_FOUND when the role, user or client
+ *  does not exist. */
+int ts_store_role_assign(ts_pgconn_t *db, const char *role, const char *kind, const char *key, int grant, int *changed,
+                         char *err, size_t errlen);
 
 /* ---- shared by src/store/{clients,users,roles}.c (defined in roles.c); not for other modules ------ */
 

@@ -51,6 +51,10 @@ ts_keyring_t *ts_store_keys_load(ts_pgconn_t *db, const ts_kek_t *kek, char *err
  *  retention. Without force it does nothing when another node holds the lock. 0 or -1 with err. */
 int ts_store_keys_rotate(ts_pgconn_t *db, const ts_kek_t *kek, unsigned rotation_period, unsigned retention, int force,
                          ts_rotation_t *report, char *err, size_t errlen);
+/** the same, naming who asked in the audit event (key.rotate) written in the rotation's transaction when keys
+ *  changed or force is set; ts_store_keys_rotate names "cli" when forced, "system" for the schedule */
+int ts_store_keys_rotate_as(ts_pgconn_t *db, const ts_kek_t *kek, unsigned rotation_period, unsigned retention, int force,
+                            const char *actor, ts_rotation_t *report, char *err, size_t errlen);
 /** every key row (removed ones too) as a JSON array of {kid, alg, state, created_at, activated_at, retired_at,
  *  removed_at}; NULL with err */
 json_t *ts_store_keys_list(ts_pgconn_t *db, char *err, size_t errlen);
@@ -68,5 +72,13 @@ ts_directory_t *ts_store_directory_load(ts_pgconn_t *db, char *err, size_t errle
 int ts_store_revoked_load(ts_pgconn_t *db, ts_revoked_t *set, double *watermark, char *err, size_t errlen);
 /** deletes rows that no longer matter (revocations and used assertion ids of expired tokens) */
 int ts_store_housekeeping(ts_pgconn_t *db, char *err, size_t errlen);
+
+/* ---- client use (src/store/usage.c) ------------------------------------------------------------- */
+#include "tessera/usage.h"
+
+/** takes every mark out of usage and sets clients.last_used_at = now() for them, without the change
+ *  notification (nothing any node keeps in memory changes). On failure the marks go back into usage for the
+ *  next attempt; -1 with err. */
+int ts_store_clients_mark_used(ts_pgconn_t *db, ts_usage_t *usage, char *err, size_t errlen);
 
 #endif

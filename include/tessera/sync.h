@@ -11,11 +11,13 @@
 typedef struct st_ts_sync_t ts_sync_t;
 
 #include "tessera/revoked.h"
+#include "tessera/usage.h"
 
 typedef struct st_ts_snapshots_t {
     ts_slot_t keyring;     /* ts_keyring_t */
     ts_slot_t directory;   /* ts_directory_t */
     ts_revoked_t *revoked; /* shared set, updated in place */
+    ts_usage_t *usage;     /* clients authenticated since the sync thread last wrote clients.last_used_at */
 } ts_snapshots_t;
 
 /** empty slots and set; -1 when out of memory */

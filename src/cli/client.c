@@ -346,6 +346,8 @@ static int cmd_create(ts_cli_t *cli, int argc, char **argv)
         goto exit;
     }
     print_secret(cli, c.client_id, uses_secret ? secret : NULL, NULL);
+    ts_cli_audit_change(cli, "admin.client.create", c.client_id,
+                        json_pack("{s:s}", "token_endpoint_auth_method", c.token_endpoint_auth_method));
     ret = TS_EXIT_OK;
 exit:
     ts_crypto_cleanse(secret, sizeof(secret));
@@ -434,6 +436,7 @@ static int cmd_delete(ts_cli_t *cli, int argc, char **argv)
         return TS_EXIT_FAILURE;
     if (ts_store_client_delete(cli->db, client_id, err, sizeof(err)) != 0)
         return ts_cli_fail("%s", err);
+    ts_cli_audit_change(cli, "admin.client.delete", client_id, NULL);
     if (cli->json)
         ts_cli_print_json(json_pack("{s:s}", "deleted", client_id));
     else
@@ -454,6 +457,7 @@ static int set_status(ts_cli_t *cli, int argc, char **argv, const char *status, 
         return TS_EXIT_FAILURE;
     if (ts_store_client_set_status(cli->db, client_id, status, err, sizeof(err)) != 0)
         return ts_cli_fail("%s", err);
+    ts_cli_audit_change(cli, strcmp(status, "active") == 0 ? "admin.client.enable" : "admin.client.disable", client_id, NULL);
     if (cli->json)
         ts_cli_print_json(json_pack("{s:s, s:s}", "client_id", client_id, "status", status));
     else
@@ -511,6 +515,7 @@ static int cmd_rotate(ts_cli_t *cli, int argc, char **argv)
         goto exit;
     }
     print_secret(cli, client_id, secret, json_pack("{s:I}", "grace_seconds", (json_int_t)grace));
+    ts_cli_audit_change(cli, "admin.client.secret_rotate", client_id, json_pack("{s:I}", "grace_seconds", (json_int_t)grace));
     if (!cli->json)
         fprintf(stderr, "tessera: older secrets of '%s' stop working in %u seconds\n", client_id, grace);
     ret = TS_EXIT_OK;

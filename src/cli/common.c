@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
+#include "tessera/audit.h"
 #include "tessera/cli.h"
 
 static void vsay(const char *fmt, va_list ap)
@@ -103,6 +104,29 @@ int ts_cli_load_kek(ts_cli_t *cli)
         cli->have_kek = 1;
     }
     ts_crypto_cleanse(text, sizeof(text));
+    return ret;
+}
+
+int ts_cli_audit_change(ts_cli_t *cli, const char *action, const char *target, json_t *details)
+{
+    char err[512], *text = NULL;
+    int ret = -1;
+
+    if (details == NULL)
+        details = json_object();
+    /* the operator by uid: who ran the command on this host, without a name */
+    if (details != NULL && json_object_set_new(details, "uid", json_integer((json_int_t)getuid())) == 0)
+        text = json_dumps(details, JSON_COMPACT);
+    json_decref(details);
+    if (cli->db != NULL && text != NULL)
+        ret = ts_audit_write(cli->db, &(ts_audit_event_t){.actor = "cli", .action = action, .target = target, .outcome = TS_AUDIT_SUCCESS,
+                                                          .details = text},
+                             err, sizeof(err));
+    else
+        snprintf(err, sizeof(err), "%s", cli->db == NULL ? "no database connection" : "out of memory");
+    free(text);
+    if (ret != 0)
+        fprintf(stderr, "tessera: warning: the change was made, but its audit event (%s) was not recorded: %s\n", action, err);
     return ret;
 }
 

@@ -13,8 +13,11 @@ static const struct {
     {"migrate", ts_cli_migrate, "apply database migrations (idempotent)"},
     {"client", ts_cli_client, "create|list|show|delete|rotate-secret clients"},
     {"user", ts_cli_user, "create|passwd|disable|enable|list users"},
+    {"role", ts_cli_role, "create|delete|list|grant|revoke roles"},
     {"keys", ts_cli_keys, "list|rotate signing keys"},
     {"apply", ts_cli_apply, "create or update the clients, users and roles a JSON file describes"},
+    {"audit", ts_cli_audit, "tail|verify|export the hash-chained audit log"},
+    {"doctor", ts_cli_doctor, "list what an operator should act on (exit 1 when anything is found)"},
 };
 
 static void usage(FILE *fp)

@@ -26,7 +26,7 @@ int ts_cli_serve(ts_cli_t *cli, int argc, char **argv)
         ts_log_error("cannot start the sync thread");
         goto out;
     }
-    if (ts_secret_hasher_init(&hasher, &cli->kek) == 0 && ts_server_run(&cli->conf, &snaps, &hasher) == 0)
+    if (ts_secret_hasher_init(&hasher, &cli->kek) == 0 && ts_server_run(&cli->conf, &snaps, &cli->kek, &hasher) == 0)
         ret = TS_EXIT_OK;
     ts_crypto_cleanse(&hasher, sizeof(hasher));
     ts_sync_stop(sync);

@@ -147,6 +147,7 @@ static int cmd_create(ts_cli_t *cli, int argc, char **argv)
         ret = ts_cli_fail("%s", err);
         goto exit;
     }
+    ts_cli_audit_change(cli, "admin.user.create", subject, NULL); /* the subject: no username in the audit log */
     if (cli->json)
         ts_cli_print_json(json_pack("{s:s, s:s}", "username", u.username, "subject", subject));
     else
@@ -182,11 +183,14 @@ static int cmd_passwd(ts_cli_t *cli, int argc, char **argv)
         return TS_EXIT_FAILURE;
     if (ts_store_user_get(cli->db, username, &u, err, sizeof(err)) != 0)
         return ts_cli_fail("%s", err);
+    char subject[40];
+    snprintf(subject, sizeof(subject), "%s", u.subject != NULL ? u.subject : "");
     ts_user_record_dispose(&u);
     if ((ret = read_password(hash, sizeof(hash))) != TS_EXIT_OK)
         return ret;
     if (ts_store_user_set_password(cli->db, username, hash, err, sizeof(err)) != 0)
         return ts_cli_fail("%s", err);
+    ts_cli_audit_change(cli, "admin.user.passwd", subject, NULL);
     if (cli->json)
         ts_cli_print_json(json_pack("{s:s, s:b}", "username", username, "password_changed", 1));
     else
@@ -206,6 +210,13 @@ static int set_status(ts_cli_t *cli, int argc, char **argv, const char *status)
         return TS_EXIT_FAILURE;
     if (ts_store_user_set_status(cli->db, username, status, err, sizeof(err)) != 0)
         return ts_cli_fail("%s", err);
+    ts_user_record_t u;
+    if (ts_store_user_get(cli->db, username, &u, err, sizeof(err)) == 0) {
+        ts_cli_audit_change(cli, strcmp(status, "active") == 0 ? "admin.user.enable" : "admin.user.disable", u.subject, NULL);
+        ts_user_record_dispose(&u);
+    } else {
+        fprintf(stderr, "tessera: warning: the change was made, but its audit event was not recorded: %s\n", err);
+    }
     if (cli->json)
         ts_cli_print_json(json_pack("{s:s, s:s}", "username", username, "status", status));
     else

@@ -47,6 +47,7 @@ static const config_row_t rows[] = {
     {"key_retention", T_DURATION, F(key_retention), 5, 365 * DAY, "2d"},
     {"sync_interval", T_DURATION, F(sync_interval), 1, 3600, "60s"},
     {"log_level", T_LOGLEVEL, F(log_level), 0, 0, "info"},
+    {"access_log", T_BOOL, F(access_log), 0, 1, "yes"},
     {"access_token_ttl", T_DURATION, F(access_token_ttl), 30, DAY, "10m"},
     {"access_token_alg", T_STRING, F(access_token_alg), 0, 0, "ES256"},
     {"default_resource", T_STRING, F(default_resource), 0, 0, ""},
@@ -62,6 +63,16 @@ static const config_row_t rows[] = {
     {"refresh_token_idle_timeout", T_DURATION, F(refresh_token_idle_timeout), 60, 365 * DAY, "7d"},
     {"password_threads", T_UINT, F(password_threads), 1, 64, "2"},
     {"templates_dir", T_STRING, F(templates_dir), 0, 0, ""},
+    {"admin_listen", T_STRING, F(admin_listen), 0, 0, "127.0.0.1:8081"},
+    {"admin_tls_certificate_file", T_STRING, F(admin_tls_certificate_file), 0, 0, ""},
+    {"admin_tls_private_key_file", T_STRING, F(admin_tls_private_key_file), 0, 0, ""},
+    {"admin_step_up_max_age", T_DURATION, F(admin_step_up_max_age), 30, DAY, "5m"},
+    {"admin_metrics_public", T_BOOL, F(admin_metrics_public), 0, 1, "no"},
+    {"alert_failed_logins", T_STRING, F(alert_failed_logins), 0, 0, "50/10m"},
+    {"alert_invalid_client", T_STRING, F(alert_invalid_client), 0, 0, "20/1m"},
+    {"alert_refresh_reuse", T_STRING, F(alert_refresh_reuse), 0, 0, "0/1h"},
+    {"alert_code_replay", T_STRING, F(alert_code_replay), 0, 0, "0/1h"},
+    {"alert_webhook_url", T_STRING, F(alert_webhook_url), 0, 0, ""},
 };
 
 #define MAX_LINE 4096
@@ -193,6 +204,8 @@ int ts_config_set(ts_config_t *c, const char *key, const char *value, ts_config_
         *(char **)field = copy;
         if (strcmp(key, "database") == 0)
             c->database_source = source;
+        if (strcmp(key, "admin_listen") == 0)
+            c->admin_listen_source = source;
 #ifndef __clang__
 #pragma GCC diagnostic pop
 #endif
@@ -296,36 +309,101 @@ static int load_env(ts_config_t *c, char *err, size_t errlen)
     return 0;
 }
 
+int ts_config_parse_threshold(const char *s, unsigned *count, unsigned *window)
+{
+    unsigned long long n;
+    const char *rest;
+
+    if (*s == '\0' || strcmp(s, "off") == 0) {
+        *count = *window = 0;
+        return 0;
+    }
+    if (parse_uint(s, 1000000, &n, &rest) != 0 || *rest != '/' || ts_config_parse_duration(rest + 1, 7 * DAY, window) != 0 ||
+        *window == 0)
+        return -1;
+    *count = (unsigned)n;
+    return 0;
+}
+
+/* the alert rules and the webhook they may call (src/audit/) */
+static int check_alerts(const ts_config_t *c, char *err, size_t errlen)
+{
+    const char *names[] = {"alert_failed_logins", "alert_invalid_client", "alert_refresh_reuse", "alert_code_replay"};
+    const char *values[] = {c->alert_failed_logins, c->alert_invalid_client, c->alert_refresh_reuse, c->alert_code_replay};
+    const char *url = c->alert_webhook_url;
+    unsigned n, w;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i)
+        if (ts_config_parse_threshold(values[i], &n, &w) != 0)
+            return fail(err, errlen, "%s: expected COUNT/WINDOW (more than COUNT events in WINDOW, like 50/10m) or off, got '%s'",
+                        names[i], values[i]);
+    if (*url != '\0' && ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || strpbrk(url, " \"<>\\") != NULL ||
+                         strlen(url) > 1024))
+        return fail(err, errlen, "alert_webhook_url: expected an http:// or https:// URL, got '%s'", url);
+    return 0;
+}
+
 int ts_config_host_is_loopback(const char *host)
 {
     return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || strncmp(host, "127.", 4) == 0;
 }
 
-static int parse_listen(ts_config_t *c, char *err, size_t errlen)
+/* "host:port" or "[v6]:port" of the key named key into *host (malloc'd) and *port */
+static int parse_host_port(const char *key, const char *value, char **host, unsigned *port_out, char *err, size_t errlen)
 {
-    const char *s = c->listen, *colon;
+    const char *s = value, *colon;
     size_t hostlen;
 
     if (*s == '[') {
         const char *close = strchr(s, ']');
         if (close == NULL || close[1] != ':')
-            return fail(err, errlen, "listen: expected [address]:port, got '%s'", c->listen);
+            return fail(err, errlen, "%s: expected [address]:port, got '%s'", key, value);
         ++s;
         hostlen = (size_t)(close - s);
         colon = close + 1;
     } else {
         if ((colon = strrchr(s, ':')) == NULL || memchr(s, ':', (size_t)(colon - s)) != NULL)
-            return fail(err, errlen, "listen: expected address:port, got '%s'", c->listen);
+            return fail(err, errlen, "%s: expected address:port, got '%s'", key, value);
         hostlen = (size_t)(colon - s);
     }
     unsigned long long port;
     const char *rest;
     if (hostlen == 0 || parse_uint(colon + 1, 65535, &port, &rest) != 0 || *rest != '\0' || port == 0)
-        return fail(err, errlen, "listen: expected address:port with a port from 1 to 65535, got '%s'", c->listen);
-    free(c->listen_host);
-    if ((c->listen_host = strndup(s, hostlen)) == NULL)
-        return fail(err, errlen, "listen: out of memory");
-    c->listen_port = (unsigned)port;
+        return fail(err, errlen, "%s: expected address:port with a port from 1 to 65535, got '%s'", key, value);
+    free(*host);
+    if ((*host = strndup(s, hostlen)) == NULL)
+        return fail(err, errlen, "%s: out of memory", key);
+    *port_out = (unsigned)port;
+    return 0;
+}
+
+static int parse_listen(ts_config_t *c, char *err, size_t errlen)
+{
+    return parse_host_port("listen", c->listen, &c->listen_host, &c->listen_port, err, errlen);
+}
+
+/* The admin listener: its own address (empty: none), TLS when both files are given. Plain HTTP on a
+ * non-loopback address would carry admin bearer tokens in the clear: refused unless a TLS proxy is in front. */
+static int check_admin(ts_config_t *c, char *err, size_t errlen)
+{
+    int has_cert = *c->admin_tls_certificate_file != '\0', has_key = *c->admin_tls_private_key_file != '\0';
+
+    if (has_cert != has_key)
+        return fail(err, errlen, "%s: admin TLS needs both admin_tls_certificate_file and admin_tls_private_key_file",
+                    has_cert ? "admin_tls_private_key_file" : "admin_tls_certificate_file");
+    if (*c->admin_listen == '\0')
+        return 0;
+    if (parse_host_port("admin_listen", c->admin_listen, &c->admin_listen_host, &c->admin_listen_port, err, errlen) != 0)
+        return -1;
+    if (!has_cert && !c->behind_tls_proxy && !ts_config_host_is_loopback(c->admin_listen_host))
+        return fail(err, errlen,
+                    "admin_listen: refusing plain HTTP on non-loopback address '%s'; configure admin_tls_certificate_file "
+                    "and admin_tls_private_key_file, or set behind_tls_proxy yes",
+                    c->admin_listen_host);
+    /* the default one then finds its address taken at start-up, and the server runs without the admin API */
+    if (c->admin_listen_source != TS_CONFIG_DEFAULT && strcmp(c->admin_listen_host, c->listen_host) == 0 &&
+        c->admin_listen_port == c->listen_port)
+        return fail(err, errlen, "admin_listen: must differ from listen ('%s')", c->listen);
     return 0;
 }
 
@@ -368,7 +446,9 @@ static int check_all(ts_config_t *c, char *err, size_t errlen)
         return fail(err, errlen,
                     "listen: refusing plain HTTP on non-loopback address '%s'; configure TLS or set behind_tls_proxy yes",
                     c->listen_host);
-    return 0;
+    if (check_alerts(c, err, errlen) != 0)
+        return -1;
+    return check_admin(c, err, errlen);
 }
 
 int ts_config_load(ts_config_t *c, const char *path, char *err, size_t errlen)
@@ -394,4 +474,6 @@ void ts_config_dispose(ts_config_t *c)
         }
     free(c->listen_host);
     c->listen_host = NULL;
+    free(c->admin_listen_host);
+    c->admin_listen_host = NULL;
 }

@@ -29,6 +29,9 @@ static const ts_err_info_t table[TS_ERR__COUNT] = {
     [TS_ERR_TEMPORARILY_UNAVAILABLE] = {"temporarily_unavailable", 503, "Service Unavailable",
                                         "the service is temporarily unavailable"},
     [TS_ERR_SERVER_ERROR] = {"server_error", 500, "Internal Server Error", "internal error"},
+    [TS_ERR_INSUFFICIENT_USER_AUTHENTICATION] = {"insufficient_user_authentication", 401, "Unauthorized",
+                                                 "a more recent sign-in is required"},
+    [TS_ERR_CONFLICT] = {"invalid_request", 409, "Conflict", "the record already exists"},
 };
 
 const ts_err_info_t *ts_err_info(ts_err_t err)

@@ -61,3 +61,26 @@ void ts_log(ts_log_level_t level, const char *fmt, ...)
     /* one fprintf per line: stdio's lock keeps lines from different threads whole */
     fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"%s\"}\n", stamp, ts.tv_nsec / 1000000, names[level], esc);
 }
+
+void ts_log_access(const char *method, size_t method_len, const char *path, size_t path_len, int status, size_t bytes,
+                   const char *peer, double ms)
+{
+    char m[24], p[1024], esc_m[64], esc_p[2048], esc_peer[128], stamp[40];
+    struct timespec ts;
+    struct tm tm;
+
+    if (TS_LOG_INFO < min_level)
+        return;
+    snprintf(m, sizeof(m), "%.*s", (int)(method_len < sizeof(m) ? method_len : sizeof(m) - 1), method);
+    snprintf(p, sizeof(p), "%.*s", (int)(path_len < sizeof(p) ? path_len : sizeof(p) - 1), path);
+    escape(esc_m, sizeof(esc_m), m);
+    escape(esc_p, sizeof(esc_p), p);
+    escape(esc_peer, sizeof(esc_peer), peer != NULL ? peer : "");
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr,
+            "{\"time\":\"%s.%03ldZ\",\"level\":\"info\",\"type\":\"access\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,"
+            "\"bytes\":%zu,\"peer\":\"%s\",\"ms\":%.3f}\n",
+            stamp, ts.tv_nsec / 1000000, esc_m, esc_p, status, bytes, esc_peer, ms);
+}

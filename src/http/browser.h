@@ -72,6 +72,9 @@ int ts_browser_redirect(ts_reqctx_t *ctx, const ts_authz_t *a, const char *code,
 /** 303 to uri with state (when non-NULL) added to its query */
 int ts_browser_redirect_state(h2o_req_t *req, const char *uri, const char *state);
 
+/** cuts the flow's scope to what the signed-in user's roles allow (docs/roles.md); sends the error page itself
+ *  and returns -1 when it cannot */
+int ts_browser_apply_roles(ts_reqctx_t *ctx);
 /** what comes after sign-in: the consent page, a redirect with consent_required (prompt=none), or the code.
  *  interaction: the hash of the interaction being completed, or NULL (a session skipped the pages). */
 void ts_browser_continue(ts_reqctx_t *ctx);

@@ -207,6 +207,20 @@ void ts_browser_start_login(ts_reqctx_t *ctx)
     start_interaction(ctx);
 }
 
+int ts_browser_apply_roles(ts_reqctx_t *ctx)
+{
+    ts_flow_t *f = ts_browser_flow(ctx);
+    char scope[TS_SCOPE_MAX];
+
+    if (ts_oauth_scope_for_roles(ctx->dir, f->authz.scope, &f->who.user->roles, scope, sizeof(scope)) != TS_OK) {
+        ts_browser_error_page(ctx->req, 500, TS_ERR_SERVER_ERROR, NULL);
+        return -1;
+    }
+    if (strcmp(scope, f->authz.scope) != 0)
+        f->authz.scope = ts_http_strdup(ctx->req, scope);
+    return 0;
+}
+
 void ts_browser_continue(ts_reqctx_t *ctx)
 {
     ts_flow_t *f = ts_browser_flow(ctx);
@@ -216,6 +230,9 @@ void ts_browser_continue(ts_reqctx_t *ctx)
         ts_browser_error_page(ctx->req, 500, TS_ERR_SERVER_ERROR, NULL);
         return;
     }
+    /* before the consent decision: the page shows, and remembered consent is compared with, what can be granted */
+    if (ts_browser_apply_roles(ctx) != 0)
+        return;
     int need_consent = !a->client->skip_consent && ((a->prompt & TS_PROMPT_CONSENT) != 0 || f->who.consented == NULL ||
                                                     !ts_scope_subset(a->scope, f->who.consented));
 

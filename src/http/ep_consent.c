@@ -41,6 +41,9 @@ static void on_interaction(ts_reqctx_t *ctx, const ts_db_result_t *res, const ch
     f->who.auth_time = strtoll(ts_db_result_value(res, 0, 5), NULL, 10);
     f->who.amr = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, 6));
     if (strcmp(decision, "allow") == 0) {
+        /* a request stored before sign-in holds the scope as asked: cut it to the user's current roles */
+        if (ts_browser_apply_roles(ctx) != 0)
+            return;
         ts_browser_issue_code(ctx, f->authz.scope);
         return;
     }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "http/audit_http.h"
 #include "http/endpoints.h"
 #include "http/reqctx.h"
 #include "tessera/jwt_cache.h"
@@ -98,6 +99,8 @@ static void introspect(ts_reqctx_t *ctx)
     const char *token = ts_http_param(&ctx->params, "token");
 
     if (!ctx->auth.client->may_introspect) {
+        ts_http_audit(ctx->req, "introspect.refuse", TS_AUDIT_FAILURE, ctx->auth.client->client_id, NULL,
+                      json_pack("{s:s}", "error", "access_denied"));
         ts_http_send_error(ctx->req, TS_ERR_ACCESS_DENIED, "this client may not introspect tokens");
         return;
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "http/audit_http.h"
 #include "http/browser.h"
 #include "http/cookie.h"
 #include "http/endpoints.h"
@@ -54,6 +55,8 @@ static void on_logged_in(ts_reqctx_t *ctx, const ts_db_result_t *res, const char
     }
     ts_http_cookie_set(ctx->req, TS_COOKIE_SESSION, app->secure_cookies, f->handle, 0);
     ts_crypto_cleanse(f->handle, sizeof(f->handle));
+    ts_http_audit(ctx->req, "login", TS_AUDIT_SUCCESS, f->who.user->subject, NULL,
+                  json_pack("{s:s, s:s}", "client_id", f->authz.client->client_id, "method", "pwd"));
     f->who.session_id = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, 0));
     f->who.auth_time = strtoll(ts_db_result_value(res, 0, 1), NULL, 10);
     f->who.amr = "pwd";
@@ -78,7 +81,12 @@ static void on_checked(void *arg)
     if (!c->result) {
         unsigned failures = ts_throttle_fail(app->login_throttle, l->account_key, ctx->now);
         ts_throttle_fail(app->login_throttle, l->address_key, ctx->now);
-        ts_log_info("sign-in failed for %s from %s (%u in a row)", l->account_key + 2, l->address_key + 2, failures);
+        /* the account by its subject, never the name typed (which may be someone's password typed in the wrong box) */
+        ts_log_info("sign-in failed for %s from %s (%u in a row)", f->who.user != NULL ? f->who.user->subject : "an unknown account",
+                    l->address_key + 2, failures);
+        /* the account by its subject when it exists; never the username typed */
+        ts_http_audit(ctx->req, "login", TS_AUDIT_FAILURE, NULL, f->who.user != NULL ? f->who.user->subject : NULL,
+                      json_pack("{s:s, s:s}", "client_id", f->authz.client->client_id, "reason", "wrong credentials"));
         ts_browser_login_page(ctx, 200, l->interaction, l->csrf, l->username, WRONG_CREDENTIALS);
         return;
     }
@@ -126,6 +134,8 @@ static void on_interaction(ts_reqctx_t *ctx, const ts_db_result_t *res, const ch
         snprintf(msg, sizeof(msg), "Too many failed attempts. Try again in %u second%s.", wait, wait == 1 ? "" : "s");
         snprintf(retry, sizeof(retry), "%u", wait);
         ts_http_header(ctx->req, "retry-after", retry);
+        ts_http_audit(ctx->req, "login", TS_AUDIT_FAILURE, NULL, ts_db_result_value(res, 0, 4),
+                      json_pack("{s:s, s:s}", "client_id", f->authz.client->client_id, "reason", "throttled"));
         ts_browser_login_page(ctx, 429, l->interaction, l->csrf, l->username, msg);
         return;
     }

@@ -4,6 +4,7 @@
  * added to this node's set at once. */
 #include <stdio.h>
 #include <string.h>
+#include "http/audit_http.h"
 #include "http/endpoints.h"
 #include "http/reqctx.h"
 
@@ -16,12 +17,24 @@ static int done(ts_reqctx_t *ctx)
     return ts_http_send(ctx->req, 200, NULL, "", 0);
 }
 
+/* what was revoked, by id (a jti, a grant family), or why nothing was: the caller is answered 200 either way */
+static void audit(ts_reqctx_t *ctx, int revoked, const char *token_type, const char *id_name, const char *id, const char *reason)
+{
+    json_t *d = json_pack("{s:s}", "token_type", token_type);
+    if (d != NULL && id != NULL)
+        json_object_set_new(d, id_name, json_string(id));
+    if (d != NULL && reason != NULL)
+        json_object_set_new(d, "reason", json_string(reason));
+    ts_http_audit(ctx->req, "revoke", revoked ? TS_AUDIT_SUCCESS : TS_AUDIT_FAILURE, ctx->auth.client->client_id, NULL, d);
+}
+
 static void on_jti_revoked(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *err)
 {
     if (err != NULL) {
         ts_reqctx_unavailable(ctx);
         return;
     }
+    audit(ctx, 1, "access_token", "jti", ctx->flow, NULL);
     done(ctx);
 }
 
@@ -34,6 +47,10 @@ static void on_family_revoked(ts_reqctx_t *ctx, const ts_db_result_t *res, const
     for (int i = 0; i < ts_db_result_rows(res); ++i)
         ts_revoked_add(ctx->worker->app->snaps->revoked, TS_REVOKED_FAMILY, ts_db_result_value(res, i, 0),
                        strtoll(ts_db_result_value(res, i, 1), NULL, 10));
+    if (ts_db_result_rows(res) > 0)
+        audit(ctx, 1, "refresh_token", "grant", ts_db_result_value(res, 0, 0), NULL);
+    else
+        audit(ctx, 0, "refresh_token", NULL, NULL, "unknown, already revoked, or another client's");
     done(ctx);
 }
 
@@ -44,6 +61,7 @@ static void revoke_access_token(ts_reqctx_t *ctx, const char *token, size_t len)
 
     if (ts_jws_verify(token, len, TS_ALG_MASK(TS_ALG_ES256) | TS_ALG_MASK(TS_ALG_RS256), "at+jwt", ts_keyring_lookup, ctx->ring,
                       &claims, NULL) != TS_JWS_OK) {
+        audit(ctx, 0, "access_token", NULL, NULL, "not a token of this server");
         done(ctx);
         return;
     }
@@ -51,10 +69,12 @@ static void revoke_access_token(ts_reqctx_t *ctx, const char *token, size_t len)
     const char *jti = json_string_value(json_object_get(claims, "jti"));
     json_int_t expires = json_integer_value(json_object_get(claims, "exp"));
     if (client_id == NULL || jti == NULL || strcmp(client_id, ctx->auth.client->client_id) != 0 || expires <= ctx->now) {
+        audit(ctx, 0, "access_token", "jti", jti, expires <= ctx->now ? "expired" : "another client's");
         json_decref(claims);
         done(ctx); /* not this client's, or dead already */
         return;
     }
+    ctx->flow = (void *)ts_http_strdup(ctx->req, jti); /* for the audit event once it is stored */
     ts_revoked_add(ctx->worker->app->snaps->revoked, TS_REVOKED_JTI, jti, expires);
     snprintf(pk, sizeof(pk), "%lld", (long long)ctx->auth.client->pk);
     snprintf(exp, sizeof(exp), "%lld", (long long)expires);
@@ -86,6 +106,7 @@ static void revoke_token(ts_reqctx_t *ctx)
         revoke_access_token(ctx, token, len);
         return;
     }
+    audit(ctx, 0, "unknown", NULL, NULL, "not a token of this server");
     done(ctx);
 }
 

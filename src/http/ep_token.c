@@ -3,6 +3,7 @@
  * touched only to use up a private_key_jwt assertion's jti. */
 #include <stdio.h>
 #include <string.h>
+#include "http/audit_http.h"
 #include "http/endpoints.h"
 #include "http/reqctx.h"
 #include "http/token_user.h"
@@ -23,6 +24,9 @@ static int reply_with_token(ts_reqctx_t *ctx, const char *scope, json_t *aud)
         return ts_reqctx_unavailable(ctx);
     json_t *body = json_pack("{s:s, s:s, s:i}", "access_token", token, "token_type", "Bearer", "expires_in", (int)ttl);
     free(token);
+    /* the token's id, never the token */
+    ts_http_audit(ctx->req, "token.issue", TS_AUDIT_SUCCESS, c->client_id, c->client_id,
+                  json_pack("{s:s, s:s, s:s}", "grant_type", "client_credentials", "scope", scope, "jti", jti));
     if (body != NULL && *scope != '\0')
         json_object_set_new(body, "scope", json_string(scope));
     ts_http_no_store(ctx->req);
@@ -32,8 +36,8 @@ static int reply_with_token(ts_reqctx_t *ctx, const char *scope, json_t *aud)
 static void client_credentials(ts_reqctx_t *ctx)
 {
     const ts_client_t *c = ctx->auth.client;
-    const char *resources[TS_RESOURCES_MAX + 1], *why = NULL;
-    char scope[TS_SCOPE_MAX];
+    const char *resources[TS_RESOURCES_MAX + 1], *why = NULL, *asked = ts_http_param(&ctx->params, "scope");
+    char resolved[TS_SCOPE_MAX], scope[TS_SCOPE_MAX];
     json_t *aud = NULL;
     ts_err_t err;
 
@@ -41,9 +45,14 @@ static void client_credentials(ts_reqctx_t *ctx)
         ts_reqctx_error(ctx, TS_ERR_UNAUTHORIZED_CLIENT, "the client may not use the client_credentials grant");
         return;
     }
-    if ((err = ts_oauth_scope_resolve(ts_http_param(&ctx->params, "scope"), &c->scopes, &c->default_scopes, scope, sizeof(scope),
-                                      &why)) != TS_OK) {
+    if ((err = ts_oauth_scope_resolve(asked, &c->scopes, &c->default_scopes, resolved, sizeof(resolved), &why)) != TS_OK) {
         ts_reqctx_error(ctx, err, why);
+        return;
+    }
+    /* the client is the subject: its roles decide the role-gated scopes (docs/roles.md) */
+    if ((err = ts_oauth_scope_for_roles(ctx->dir, resolved, &c->roles, scope, sizeof(scope))) != TS_OK ||
+        (*scope == '\0' && asked != NULL && *asked != '\0')) {
+        ts_reqctx_error(ctx, TS_ERR_INVALID_SCOPE, "the client's roles do not allow this scope");
         return;
     }
     size_t n = ts_http_param_all(&ctx->params, "resource", resources, TS_RESOURCES_MAX + 1);

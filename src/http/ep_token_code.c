@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "http/audit_http.h"
 #include "http/token_user.h"
 #include "tessera/oauth_browser.h"
 
@@ -73,6 +74,8 @@ static void on_code(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *err
     if (strcmp(ts_db_result_value(res, 0, C_FIRST), "t") != 0) {
         const char *family = ts_db_result_value(res, 0, C_FAMILY);
         ts_log_warn("authorization code replayed by client %s: revoking grant %s", c->client_id, family);
+        ts_http_audit(ctx->req, "code.replay", TS_AUDIT_FAILURE, c->client_id, ts_db_result_value(res, 0, C_SUBJECT),
+                      json_pack("{s:s?, s:s}", "grant", family, "response", "grant revoked"));
         ts_token_revoke_family_and_fail(ctx, family, strtoll(ts_db_result_value(res, 0, C_CLIENT), NULL, 10),
                                         "the authorization code has already been used");
         return;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "http/audit_http.h"
 #include "http/token_user.h"
 #include "tessera/oauth_browser.h"
 
@@ -20,6 +21,8 @@ enum { R_FAMILY, R_CLIENT, R_SUBJECT, R_SCOPE, R_RESOURCES, R_AUTH_TIME, R_SPENT
 static void reuse_detected(ts_reqctx_t *ctx, refresh_flow_t *f)
 {
     ts_log_warn("refresh token reuse by client %s: revoking grant %s", ctx->auth.client->client_id, f->family);
+    ts_http_audit(ctx->req, "refresh.reuse", TS_AUDIT_FAILURE, ctx->auth.client->client_id, NULL,
+                  json_pack("{s:s, s:s}", "grant", f->family, "response", "grant revoked"));
     ts_token_revoke_family_and_fail(ctx, f->family, f->client_pk, "the refresh token has already been used");
 }
 
@@ -85,8 +88,14 @@ static void on_token(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *er
         ts_reqctx_error(ctx, TS_ERR_INVALID_SCOPE, "scope may only narrow what was granted");
         return;
     }
+    /* the user's current roles: a role revoked since the grant stops working at this refresh (docs/roles.md) */
+    char allowed[TS_SCOPE_MAX];
+    if (ts_oauth_scope_for_roles(ctx->dir, scope != NULL ? scope : granted, &user->roles, allowed, sizeof(allowed)) != TS_OK) {
+        ts_reqctx_error(ctx, TS_ERR_INVALID_SCOPE, "scope too long");
+        return;
+    }
     f->grant = (ts_user_grant_t){.user = user,
-                                 .scope = scope != NULL ? scope : granted,
+                                 .scope = ts_http_strdup(ctx->req, allowed),
                                  .granted_scope = granted,
                                  .resources = ts_http_strdup(ctx->req, ts_db_result_value(res, 0, R_RESOURCES)),
                                  .family = f->family,

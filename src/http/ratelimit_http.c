@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "http/audit_http.h"
 #include "http/ratelimit_http.h"
 #include "tessera/http.h"
 #include "tessera/log.h"
@@ -64,14 +65,14 @@ static void add_ratelimit_headers(h2o_req_t *req, const ts_ratelimit_result_t *r
 }
 
 /* keys are client_ids or addresses, but a client_id is whatever the request said: keep the log line printable */
-static void log_refusal(const char *kind, const char *key, const ts_ratelimit_result_t *r, uint64_t retry_s)
+static int log_refusal(const char *kind, const char *key, const ts_ratelimit_result_t *r, uint64_t retry_s)
 {
     char safe[LOG_KEY_MAX + 4];
     size_t n = 0;
 
     /* a client that keeps knocking is logged at its 1st, 2nd, 4th, 8th... refusal in a row, not at each */
     if ((r->streak & (r->streak - 1)) != 0)
-        return;
+        return 0;
     /* cppcheck-suppress arrayIndexThenCheck ; key is a C string: key[n] is read only after key[0..n-1] were not NUL */
     for (; key[n] != '\0' && n < LOG_KEY_MAX; ++n)
         safe[n] = key[n] > 0x20 && key[n] < 0x7f ? key[n] : '?'; /* NOLINT(bugprone-narrowing-conversions): a char either way */
@@ -81,6 +82,7 @@ static void log_refusal(const char *kind, const char *key, const ts_ratelimit_re
     }
     safe[n] = '\0';
     ts_log_warn("rate limit: %s %s refused (%u in a row), retry after %llu s", kind, safe, r->streak, (unsigned long long)retry_s);
+    return 1;
 }
 
 static int send_429(h2o_req_t *req, const char *kind, uint64_t retry_s)
@@ -114,7 +116,10 @@ int ts_http_rate_limit_or_reply(h2o_req_t *req, ts_ratelimit_t *rl, const char *
     retry_s = seconds_up(r.retry_after_ms);
     if (retry_s == 0)
         retry_s = 1;
-    log_refusal(kind, key, &r, retry_s);
+    /* audited where it is logged (1st, 2nd, 4th... refusal in a row); a client key is "c:" + an authenticated client_id */
+    if (log_refusal(kind, key, &r, retry_s))
+        ts_http_audit(req, "ratelimit", TS_AUDIT_FAILURE, strncmp(key, "c:", 2) == 0 ? key + 2 : NULL, NULL,
+                      json_pack("{s:s, s:I, s:I}", "limit", kind, "in_a_row", (json_int_t)r.streak, "retry_after", (json_int_t)retry_s));
     add_ratelimit_headers(req, &r, 1);
     set_header(req, "retry-after", retry_s);
     ts_http_no_store(req);

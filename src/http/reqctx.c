@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "http/audit_http.h"
 #include "http/browser.h"
 #include "http/limits.h"
 #include "http/offload.h"
@@ -125,8 +126,40 @@ void ts_reqctx_query(ts_reqctx_t *ctx, ts_stmt_t stmt, int n, const char *const 
         ts_reqctx_unavailable(ctx);
 }
 
+/* every refused client authentication (at any endpoint) and every refused token request is an audit event; the
+ * actor is a client_id only when it names a registered client (never what an unknown caller typed) */
+static void audit_refusal(ts_reqctx_t *ctx, ts_err_t err)
+{
+    static const char *const grants[] = {"client_credentials", "authorization_code", "refresh_token", NULL};
+    h2o_iovec_t path = ctx->req->path_normalized;
+    const ts_client_t *c = ctx->auth.client != NULL ? ctx->auth.client : ctx->auth.claimed;
+    const char *grant = ts_http_param(&ctx->params, "grant_type"), *endpoint = "/token";
+    int is_token = h2o_memis(path.base, path.len, H2O_STRLIT("/token"));
+
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/introspect")))
+        endpoint = "/introspect";
+    else if (h2o_memis(path.base, path.len, H2O_STRLIT("/revoke")))
+        endpoint = "/revoke";
+    else if (!is_token)
+        endpoint = "other";
+    if (err == TS_ERR_INVALID_CLIENT) {
+        ts_http_audit(ctx->req, "client.auth", TS_AUDIT_FAILURE, c != NULL ? c->client_id : NULL, NULL,
+                      json_pack("{s:s, s:s, s:b}", "endpoint", endpoint, "error", "invalid_client", "disabled", ctx->auth.disabled));
+        return;
+    }
+    if (!is_token)
+        return;
+    size_t i = 0;
+    while (grant != NULL && grants[i] != NULL && strcmp(grant, grants[i]) != 0)
+        ++i;
+    ts_http_audit(ctx->req, "token.refuse", TS_AUDIT_FAILURE, c != NULL ? c->client_id : NULL, NULL,
+                  json_pack("{s:s, s:s}", "error", ts_err_info(err)->code, "grant_type",
+                            grant == NULL ? "none" : grants[i] != NULL ? grants[i] : "other"));
+}
+
 int ts_reqctx_error(ts_reqctx_t *ctx, ts_err_t err, const char *why)
 {
+    audit_refusal(ctx, err);
     if (err == TS_ERR_INVALID_CLIENT)
         ts_http_header(ctx->req, "www-authenticate", ctx->auth.basic_attempted || ctx->auth.method == TS_AUTH_CLIENT_SECRET_BASIC
                                                          ? "Basic realm=\"tessera\", error=\"invalid_client\""
@@ -171,6 +204,7 @@ void ts_reqctx_authenticate(ts_reqctx_t *ctx, const char *endpoint, void (*next)
         ts_reqctx_error(ctx, err, ctx->auth.why);
         return;
     }
+    ts_usage_note(app->snaps->usage, ctx->auth.client->pk); /* clients.last_used_at, written by the sync thread */
     if (ts_http_rate_limit_client_or_reply(req, ctx->auth.client->client_id) != 0)
         return;
     ctx->next = next;

@@ -1,7 +1,10 @@
 /* Every response leaves through here, so every response carries the same security headers, and every
  * error has the RFC 6749 shape and nothing else (no internals). */
 #include <string.h>
+#include <sys/time.h>
+#include "http/ratelimit_http.h"
 #include "tessera/http.h"
+#include "tessera/log.h"
 
 void ts_http_header(h2o_req_t *req, const char *name, const char *value)
 {
@@ -32,6 +35,10 @@ static void add_security_headers(h2o_req_t *req)
     /* what does not say otherwise is not for caches */
     if (h2o_find_header(&req->res.headers, H2O_TOKEN_CACHE_CONTROL, -1) == -1)
         ts_http_no_store(req);
+    /* JSON and the like load nothing and may be framed by nobody; pages set their own, stricter in what they allow */
+    if (h2o_find_header_by_str(&req->res.headers, H2O_STRLIT("content-security-policy"), -1) == -1)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL,
+                              H2O_STRLIT("default-src 'none'; frame-ancestors 'none'"));
 }
 
 static const char *reason_phrase(int status)
@@ -40,10 +47,27 @@ static const char *reason_phrase(int status)
         return "See Other";
     if (status == 304)
         return "Not Modified";
+    if (status == 201)
+        return "Created";
+    if (status == 204)
+        return "No Content";
     for (int e = 1; e < TS_ERR__COUNT; ++e)
         if (ts_err_info((ts_err_t)e)->status == status)
             return ts_err_info((ts_err_t)e)->reason;
     return "OK";
+}
+
+/* path_normalized holds no query string: codes, state and hints never reach the log */
+static void log_access(h2o_req_t *req, int status, size_t len)
+{
+    char peer[TS_HTTP_ADDRESS_MAX];
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    double ms = h2o_timeval_is_null(&req->timestamps.request_begin_at)
+                    ? 0
+                    : (double)h2o_timeval_subtract(&req->timestamps.request_begin_at, &now) / 1000.0;
+    ts_log_access(req->method.base, req->method.len, req->path_normalized.base, req->path_normalized.len, status, len,
+                  ts_http_peer_address(req, peer, sizeof(peer)), ms);
 }
 
 int ts_http_send(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len)
@@ -53,7 +77,11 @@ int ts_http_send(h2o_req_t *req, int status, const char *content_type, const cha
     if (content_type != NULL)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
     add_security_headers(req);
-    req->res.content_length = len;
+    const ts_app_t *app = ts_http_worker(req)->app;
+    if (app != NULL && app->conf != NULL && app->conf->access_log)
+        log_access(req, status, len);
+    /* RFC 9110 §8.6: no Content-Length on a 204 (SIZE_MAX: h2o sends none, and never chunks a 204) */
+    req->res.content_length = status == 204 ? SIZE_MAX : len;
     h2o_send_inline(req, body, len);
     return 0;
 }

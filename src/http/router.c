@@ -3,29 +3,34 @@
 #include <string.h>
 #include <strings.h>
 #include "http/endpoints.h"
+#include "http/limits.h"
 
 #define M_GET 1u  /* GET and HEAD */
 #define M_POST 2u
+
+#define LIMITED_HERE 0 /* the router takes the address's token */
+#define LIMITED_INSIDE 1 /* the handler does (src/http/reqctx.c), and the client's too */
 
 static const struct {
     const char *path;
     unsigned methods;
     int (*fn)(h2o_req_t *req);
+    int limits;
 } routes[] = {
-    {"/.well-known/openid-configuration", M_GET, ts_ep_discovery_oidc},
-    {"/.well-known/oauth-authorization-server", M_GET, ts_ep_discovery_oauth},
-    {"/jwks.json", M_GET, ts_ep_jwks},
-    {"/healthz", M_GET, ts_ep_healthz},
-    {"/readyz", M_GET, ts_ep_readyz},
-    {"/token", M_POST, ts_ep_token},
-    {"/introspect", M_POST, ts_ep_introspect},
-    {"/revoke", M_POST, ts_ep_revoke},
-    {"/authorize", M_GET | M_POST, ts_ep_authorize},
-    {"/login", M_POST, ts_ep_login},
-    {"/consent", M_POST, ts_ep_consent},
-    {"/logout", M_GET | M_POST, ts_ep_logout},
-    {"/userinfo", M_GET | M_POST, ts_ep_userinfo},
-    {"/assets/style.css", M_GET, ts_ep_stylesheet},
+    {"/.well-known/openid-configuration", M_GET, ts_ep_discovery_oidc, LIMITED_HERE},
+    {"/.well-known/oauth-authorization-server", M_GET, ts_ep_discovery_oauth, LIMITED_HERE},
+    {"/jwks.json", M_GET, ts_ep_jwks, LIMITED_HERE},
+    {"/healthz", M_GET, ts_ep_healthz, LIMITED_HERE},
+    {"/readyz", M_GET, ts_ep_readyz, LIMITED_HERE},
+    {"/token", M_POST, ts_ep_token, LIMITED_INSIDE},
+    {"/introspect", M_POST, ts_ep_introspect, LIMITED_INSIDE},
+    {"/revoke", M_POST, ts_ep_revoke, LIMITED_INSIDE},
+    {"/authorize", M_GET | M_POST, ts_ep_authorize, LIMITED_INSIDE},
+    {"/login", M_POST, ts_ep_login, LIMITED_INSIDE},
+    {"/consent", M_POST, ts_ep_consent, LIMITED_INSIDE},
+    {"/logout", M_GET | M_POST, ts_ep_logout, LIMITED_INSIDE},
+    {"/userinfo", M_GET | M_POST, ts_ep_userinfo, LIMITED_INSIDE},
+    {"/assets/style.css", M_GET, ts_ep_stylesheet, LIMITED_HERE},
 };
 
 static unsigned method_bit(h2o_req_t *req)
@@ -102,7 +107,12 @@ int ts_http_route(h2o_handler_t *self, h2o_req_t *req)
             ts_http_header(req, "allow", allow_value(routes[i].methods));
             return ts_http_send_error(req, TS_ERR_METHOD_NOT_ALLOWED, NULL);
         }
+        if (routes[i].limits == LIMITED_HERE && ts_http_rate_limit_address_or_reply(req) != 0)
+            return 0;
         return routes[i].fn(req);
     }
+    /* a scanner walking unknown paths spends the same tokens as anyone */
+    if (ts_http_rate_limit_address_or_reply(req) != 0)
+        return 0;
     return ts_http_send_error(req, TS_ERR_NOT_FOUND, NULL);
 }

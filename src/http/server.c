@@ -14,8 +14,10 @@
 #include <sys/socket.h>
 #include <h2o/multithread.h>
 #include "http/endpoints.h"
+#include "http/admin.h"
 #include "http/offload.h"
 #include "http/tls.h"
+#include "tessera/audit.h"
 #include "tessera/log.h"
 #include "tessera/oauth.h"
 #include "tessera/template.h"
@@ -240,8 +242,8 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
 
 /* libh2o 2.2.5 keeps, per thread, up to 16 freed memory-pool chunks and 16 socket input buffers for reuse, and
  * never releases them: a loop thread that ends loses them (LeakSanitizer reports them at exit). Empties both
- * caches; called last on a loop thread. */
-static void release_h2o_thread_caches(void)
+ * caches; called last on a loop thread (the admin thread's too). */
+void ts_http__release_thread_caches(void)
 {
     /* socket buffers: the cache is exported; each allocation takes one entry from it while it holds any */
     h2o_mem_recycle_t *buffers = &h2o_socket_buffer_prototype.allocator;
@@ -303,7 +305,7 @@ static void *worker_main(void *arg)
     h2o_context_dispose(&w->ctx);
     h2o_evloop_run(loop, 0); /* reaps the queue's socket, which dispose closed */
     h2o_evloop_destroy(loop);
-    release_h2o_thread_caches();
+    ts_http__release_thread_caches();
     return NULL;
 }
 
@@ -440,9 +442,10 @@ static void dispose_browser(ts_app_t *app)
         ts_pages_free(app->pages);
 }
 
-int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_secret_hasher_t *hasher)
+int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t *kek, const ts_secret_hasher_t *hasher)
 {
     ts_server_t s = {.conf = conf};
+    ts_admin_t *admin = NULL;
     char err[512];
     sigset_t set;
     int ret = -1;
@@ -491,6 +494,17 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_secre
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* the audit writer before anything that emits (loops, admin); after the signal mask, which it inherits */
+    if ((s.app.audit = ts_audit_start(conf, err, sizeof(err))) == NULL) {
+        ts_log_error("%s", err);
+        goto out;
+    }
+
+    /* the admin thread first (signals are blocked by now): if its listener cannot be set up, nothing else runs */
+    if (ts_admin_start(&s.app, kek, &admin, err, sizeof(err)) != 0) {
+        ts_log_error("%s", err);
+        goto out;
+    }
     for (unsigned i = 0; i < s.nworkers; ++i) {
         if (s.ssl_ctx != NULL)
             SSL_CTX_up_ref(s.ssl_ctx);
@@ -503,6 +517,7 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_secre
     ret = wait_for_signals(&s, &set);
     for (unsigned i = 0; i < s.nworkers; ++i)
         send_control(&s.workers[i], CONTROL_STOP, NULL);
+    ts_admin_stop(admin);
     for (unsigned i = 0; i < s.nworkers; ++i)
         pthread_join(s.workers[i].thread, NULL);
     ts_log_info("stopped");
@@ -516,6 +531,7 @@ out:
     free(s.app.discovery_oidc.base);
     free(s.app.discovery_oauth.base);
     ts_ratelimit_destroy(s.app.ratelimit);
+    ts_audit_stop(s.app.audit); /* every emitter has stopped: writes what is queued */
     dispose_browser(&s.app);
     ts_crypto_cleanse(&s.app.hasher, sizeof(s.app.hasher));
     free(s.workers);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "http/audit_http.h"
 #include "http/token_user.h"
 #include "tessera/oauth_browser.h"
 
@@ -77,6 +78,12 @@ int ts_token_reply_user(ts_reqctx_t *ctx, const ts_user_grant_t *g)
         json_object_set_new(body, "id_token", json_string(id));
     free(access);
     free(id);
+    /* ids only: the token's jti and the grant's family, never a token or a refresh handle */
+    const char *grant = ts_http_param(&ctx->params, "grant_type");
+    ts_http_audit(ctx->req, "token.issue", TS_AUDIT_SUCCESS, c->client_id, g->user->subject,
+                  json_pack("{s:s, s:s?, s:s, s:s?}", "grant_type",
+                            grant != NULL && strcmp(grant, "refresh_token") == 0 ? "refresh_token" : "authorization_code", "scope",
+                            g->scope, "jti", jti, "grant", g->family));
     ts_http_no_store(ctx->req);
     return ts_http_send_json(ctx->req, 200, body);
 }

@@ -83,6 +83,7 @@ static ts_err_t by_secret(const ts_client_auth_ctx_t *ctx, const char *id, const
     const ts_client_t *c = ts_directory_client(ctx->dir, id);
 
     out->method = method;
+    out->claimed = c;
     if (c == NULL || c->auth_method != method || !secret_matches(ctx, c, secret))
         return reject(out, TS_ERR_INVALID_CLIENT, "client authentication failed");
     return accept_if_active(c, out);
@@ -188,6 +189,7 @@ static ts_err_t by_assertion(const ts_client_auth_ctx_t *ctx, const ts_client_cr
     if (in->client_id != NULL && strcmp(in->client_id, sub) != 0)
         return reject(out, TS_ERR_INVALID_CLIENT, "client_id does not match the client assertion");
     c = ts_directory_client(ctx->dir, sub);
+    out->claimed = c;
     if (c == NULL || c->auth_method != TS_AUTH_PRIVATE_KEY_JWT)
         return reject(out, TS_ERR_INVALID_CLIENT, "client authentication failed");
     if (ts_jws_verify(in->client_assertion, strlen(in->client_assertion), TS_ALG_MASK(TS_ALG_RS256) | TS_ALG_MASK(TS_ALG_ES256), NULL,
@@ -229,6 +231,7 @@ ts_err_t ts_oauth_client_authenticate(const ts_client_auth_ctx_t *ctx, const ts_
         /* a public client only says who it is */
         const ts_client_t *c = ts_directory_client(ctx->dir, in->client_id);
         out->method = TS_AUTH_NONE;
+        out->claimed = c;
         if (c == NULL || c->auth_method != TS_AUTH_NONE)
             return reject(out, TS_ERR_INVALID_CLIENT, "client authentication failed");
         return accept_if_active(c, out);

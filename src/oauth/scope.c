@@ -90,3 +90,65 @@ ts_err_t ts_oauth_scope_resolve(const char *requested, const ts_strs_t *allowed,
     }
     return TS_OK;
 }
+
+/* ---- roles (docs/roles.md) ------------------------------------------------------------------------- */
+
+/* about the person, consented by them: never gated by a role */
+static const char *const identity_scopes[] = {"openid", "profile", "email", "offline_access"};
+
+static int strs_contains_n(const ts_strs_t *l, const char *tok, size_t n)
+{
+    for (size_t i = 0; i < l->len; ++i)
+        if (strncmp(l->items[i], tok, n) == 0 && l->items[i][n] == '\0')
+            return 1;
+    return 0;
+}
+
+static int is_identity(const char *tok, size_t n)
+{
+    for (size_t i = 0; i < sizeof(identity_scopes) / sizeof(identity_scopes[0]); ++i)
+        if (strncmp(identity_scopes[i], tok, n) == 0 && identity_scopes[i][n] == '\0')
+            return 1;
+    return 0;
+}
+
+/* some role of the directory lists the scope */
+static int gated(const ts_directory_t *dir, const char *tok, size_t n)
+{
+    for (size_t i = 0; i < dir->roles.capacity; ++i) {
+        const ts_role_t *r = dir->roles.slots[i].value;
+        if (dir->roles.slots[i].key != NULL && strs_contains_n(&r->scopes, tok, n))
+            return 1;
+    }
+    return 0;
+}
+
+/* one of the subject's roles (names; unknown ones grant nothing) lists the scope */
+static int held(const ts_directory_t *dir, const ts_strs_t *roles, const char *tok, size_t n)
+{
+    for (size_t i = 0; roles != NULL && i < roles->len; ++i) {
+        const ts_role_t *r = ts_directory_role(dir, roles->items[i]);
+        if (r != NULL && strs_contains_n(&r->scopes, tok, n))
+            return 1;
+    }
+    return 0;
+}
+
+ts_err_t ts_oauth_scope_for_roles(const ts_directory_t *dir, const char *scope, const ts_strs_t *roles, char *out, size_t cap)
+{
+    const char *why;
+    size_t len = 0;
+    ts_err_t err;
+
+    if (cap == 0)
+        return TS_ERR_INVALID_SCOPE;
+    out[0] = '\0';
+    for (const char *p = scope != NULL ? scope : ""; *p != '\0';) {
+        size_t n = strcspn(p, " ");
+        int keep = is_identity(p, n) || dir == NULL || !gated(dir, p, n) || held(dir, roles, p, n);
+        if (n != 0 && keep && !already(out, len, p, n) && (err = append(out, cap, &len, p, n, &why)) != TS_OK)
+            return err;
+        p += n + (p[n] == ' ');
+    }
+    return TS_OK;
+}

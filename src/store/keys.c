@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libpq-fe.h>
+#include "tessera/audit.h"
 #include "tessera/store.h"
 
 /* an arbitrary constant that names "Tessera key rotation" among advisory locks */
@@ -149,8 +150,32 @@ static int rotate_alg(PGconn *db, ts_jws_alg_t alg, const ts_kek_t *kek, const c
     return 0;
 }
 
+/* the key.rotate audit event, last in the rotation's transaction: the change and its record commit together */
+static int audit_rotation(PGconn *db, const char *actor, int force, const ts_rotation_t *r, char *err, size_t errlen)
+{
+    if (!force && r->activated + r->retired + r->generated + r->removed == 0)
+        return 0;
+    PGresult *res = PQexec(db, "SELECT coalesce(json_agg(kid ORDER BY alg), '[]') FROM signing_keys WHERE state = 'current'");
+    json_t *current = PQresultStatus(res) == PGRES_TUPLES_OK ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
+    PQclear(res);
+    json_t *d = json_pack("{s:b, s:i, s:i, s:i, s:i, s:o}", "forced", force, "activated", r->activated, "retired", r->retired,
+                          "generated", r->generated, "removed", r->removed, "current", current != NULL ? current : json_array());
+    char *details = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    int ret = ts_audit_write(db, &(ts_audit_event_t){.actor = actor, .action = "key.rotate", .outcome = TS_AUDIT_SUCCESS, .details = details},
+                             err, errlen);
+    free(details);
+    return ret;
+}
+
 int ts_store_keys_rotate(ts_pgconn_t *db, const ts_kek_t *kek, unsigned rotation_period, unsigned retention, int force,
                          ts_rotation_t *report, char *err, size_t errlen)
+{
+    return ts_store_keys_rotate_as(db, kek, rotation_period, retention, force, force ? "cli" : "system", report, err, errlen);
+}
+
+int ts_store_keys_rotate_as(ts_pgconn_t *db, const ts_kek_t *kek, unsigned rotation_period, unsigned retention, int force,
+                            const char *actor, ts_rotation_t *report, char *err, size_t errlen)
 {
     static const ts_jws_alg_t algs[] = {TS_ALG_RS256, TS_ALG_ES256};
     char period[16], keep[16];
@@ -184,6 +209,8 @@ int ts_store_keys_rotate(ts_pgconn_t *db, const ts_kek_t *kek, unsigned rotation
     if (n < 0)
         goto fail;
     report->removed = n;
+    if (audit_rotation(db, actor, force, report, err, errlen) != 0)
+        goto fail;
     if (ts_store_exec(db, "COMMIT", err, errlen) != 0) {
         memset(report, 0, sizeof(*report));
         return -1;

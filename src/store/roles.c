@@ -390,3 +390,55 @@ int ts_store_client_set_roles(ts_pgconn_t *db, const char *client_id, const ts_s
                      "ON CONFLICT DO NOTHING",
                      client_id, roles, what, err, errlen);
 }
+
+/* One statement, so the checks and the change see the same rows: $1 the owner's key, $2 the role. It returns whether
+ * the owner and the role exist and how many assignments changed. */
+#define ASSIGN_SQL(owner_cte, change_cte)                                                                                          \
+    "WITH o AS (" owner_cte "), r AS (SELECT id FROM roles WHERE name = $2), ch AS (" change_cte " RETURNING 1) "                  \
+    "SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM r), (SELECT count(*) FROM ch)"
+#define USER_OWNER "SELECT id FROM users WHERE lower(username) = lower($1)"
+#define CLIENT_OWNER "SELECT id FROM clients WHERE client_id = $1"
+
+int ts_store_role_assign(ts_pgconn_t *db, const char *role, const char *kind, const char *key, int grant, int *changed, char *err,
+                         size_t errlen)
+{
+    static const struct {
+        const char *kind, *grant_sql, *revoke_sql;
+    } kinds[] = {
+        {"user",
+         ASSIGN_SQL(USER_OWNER, "INSERT INTO user_roles (user_id, role_id) SELECT o.id, r.id FROM o, r ON CONFLICT DO NOTHING"),
+         ASSIGN_SQL(USER_OWNER, "DELETE FROM user_roles WHERE user_id IN (SELECT id FROM o) AND role_id IN (SELECT id FROM r)")},
+        {"client",
+         ASSIGN_SQL(CLIENT_OWNER,
+                    "INSERT INTO client_roles (client_pk, role_id) SELECT o.id, r.id FROM o, r ON CONFLICT DO NOTHING"),
+         ASSIGN_SQL(CLIENT_OWNER,
+                    "DELETE FROM client_roles WHERE client_pk IN (SELECT id FROM o) AND role_id IN (SELECT id FROM r)")},
+    };
+    const char *params[2] = {key, role};
+    char what[160];
+    PGresult *res;
+    int ret = -1;
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); ++i) {
+        if (strcmp(kind, kinds[i].kind) != 0)
+            continue;
+        snprintf(what, sizeof(what), "%s '%.128s'", kind, key);
+        if ((res = ts_store__query(db, grant ? kinds[i].grant_sql : kinds[i].revoke_sql, 2, params, what, err, errlen)) == NULL)
+            return -1;
+        if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
+            say(err, errlen, "%s not found", what);
+            ret = TS_STORE_NOT_FOUND;
+        } else if (strcmp(PQgetvalue(res, 0, 1), "0") == 0) {
+            role_what(what, sizeof(what), role);
+            say(err, errlen, "%s not found", what);
+            ret = TS_STORE_NOT_FOUND;
+        } else {
+            *changed = strcmp(PQgetvalue(res, 0, 2), "0") != 0;
+            ret = 0;
+        }
+        PQclear(res);
+        return ret;
+    }
+    say(err, errlen, "unknown kind of role holder '%.32s'", kind);
+    return -1;
+}

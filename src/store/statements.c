@@ -82,7 +82,9 @@ const ts_statement_t ts_statements[TS_STMT__COUNT] = {
                                 "WITH s AS (INSERT INTO sessions (session_hash, user_id, auth_time, amr, expires_at) "
                                 "VALUES ($2, $3::bigint, now(), '{pwd}', now() + make_interval(secs => $4::bigint)) "
                                 "RETURNING id, auth_time), "
-                                "u AS (UPDATE users SET last_login_at = now() WHERE id = $3::bigint), "
+                                /* last_login_at is in no snapshot: tessera.quiet keeps the users trigger from making every node reload */
+                                "q AS (SELECT set_config('tessera.quiet', 'on', true) AS quiet), "
+                                "u AS (UPDATE users SET last_login_at = now() WHERE id = $3::bigint AND EXISTS (SELECT 1 FROM q)), "
                                 "i AS (UPDATE interactions SET user_id = $3::bigint, session_id = (SELECT id FROM s) "
                                 "WHERE handle_hash = $1) "
                                 "SELECT s.id, floor(extract(epoch FROM s.auth_time))::bigint, (SELECT array_to_string(c.scopes, ' ') "

@@ -72,7 +72,8 @@ int ts_snapshots_init(ts_snapshots_t *snaps)
     ts_slot_init(&snaps->keyring);
     ts_slot_init(&snaps->directory);
     snaps->revoked = ts_revoked_create();
-    return snaps->revoked != NULL ? 0 : -1;
+    snaps->usage = ts_usage_create();
+    return snaps->revoked != NULL && snaps->usage != NULL ? 0 : -1;
 }
 
 void ts_snapshots_dispose(ts_snapshots_t *snaps)
@@ -81,6 +82,16 @@ void ts_snapshots_dispose(ts_snapshots_t *snaps)
     ts_slot_dispose(&snaps->directory);
     ts_revoked_destroy(snaps->revoked);
     snaps->revoked = NULL;
+    ts_usage_destroy(snaps->usage);
+    snaps->usage = NULL;
+}
+
+/* writes clients.last_used_at for the clients this node authenticated since the last time */
+static void flush_usage(ts_sync_t *s)
+{
+    char err[512];
+    if (ts_store_clients_mark_used(s->db, s->snaps->usage, err, sizeof(err)) != 0)
+        ts_log_warn("sync: recording client use failed: %s", err);
 }
 
 static int rotate(PGconn *db, const ts_config_t *conf, const ts_kek_t *kek, char *err, size_t errlen)
@@ -170,13 +181,14 @@ static unsigned reload_for_table(const char *table)
     return RELOAD_DIRECTORY; /* clients, client_secrets, users, roles and the role assignments */
 }
 
-/* reads notifications; returns what to reload (0: nothing), or -1 when the connection broke */
-static int take_notifications(ts_sync_t *s)
+/* reads notifications (consume: from the socket, which must be readable; else only those libpq already parsed
+ * while it ran our own queries); returns what to reload (0: nothing), or -1 when the connection broke */
+static int take_notifications(ts_sync_t *s, int consume)
 {
     PGnotify *n;
     unsigned what = 0;
 
-    if (!PQconsumeInput(s->db))
+    if (consume && !PQconsumeInput(s->db))
         return -1;
     while ((n = PQnotifies(s->db)) != NULL) {
         what |= reload_for_table(n->extra);
@@ -218,6 +230,7 @@ static void *run(void *arg)
         }
         uint64_t now = now_ms();
         if (now >= next_reload) {
+            flush_usage(s);
             s->revoked_watermark = 0;
             reload(s, RELOAD_ALL);
             ts_revoked_purge(s->snaps->revoked, (int64_t)time(NULL));
@@ -232,11 +245,18 @@ static void *run(void *arg)
         }
         if (s->db == NULL)
             continue;
+        /* a change announced while our own queries ran was read along with their results: the socket will not
+         * wake us for it, so it is taken now rather than at the next timeout */
+        int buffered = take_notifications(s, 0);
+        if (buffered > 0) {
+            reload(s, (unsigned)buffered);
+            continue;
+        }
         uint64_t until = next_reload < next_rotation ? next_reload : next_rotation;
         now = now_ms();
         if (wait_for(s, until > now ? (int)(until - now) : 0))
             break;
-        int changed = s->db != NULL ? take_notifications(s) : 0;
+        int changed = s->db != NULL ? take_notifications(s, 1) : 0;
         if (changed < 0) {
             char line[256];
             ts_log_warn("sync: connection lost: %s", ts_store_first_line(PQerrorMessage(s->db), line, sizeof(line)));
@@ -245,6 +265,8 @@ static void *run(void *arg)
             reload(s, (unsigned)changed);
         }
     }
+    if (s->db != NULL) /* the loops have stopped: what they marked since the last flush */
+        flush_usage(s);
     disconnect(s);
     return NULL;
 }

@@ -2,7 +2,8 @@
  * "allowed\ndefaults\nrequested" (allowed and defaults space-separated, as a client's registration); with
  * fewer, the whole input is requested from a fixed client. Invariants: on success the output is single-space
  * separated tokens, each once, each allowed and requested (or, when nothing is requested, the defaults),
- * every requested token granted, at most 64 of them, within the buffer; on failure, a reason. */
+ * every requested token granted, at most 64 of them, within the buffer; on failure, a reason. The requested
+ * scope also goes through ts_oauth_scope_for_roles (check_roles). */
 #include "fuzz.h"
 #include "tessera/oauth.h"
 
@@ -97,6 +98,64 @@ static void check(const char *requested, const ts_strs_t *allowed, const ts_strs
     free(out);
 }
 
+/* ts_oauth_scope_for_roles on scope, for a subject holding the role "held" of a fixed directory. Invariants: the
+ * output is the input's tokens in order, each once, less exactly the gated ones (listed by a role) that "held"
+ * does not list; the identity scopes are never taken out. */
+static const char *held_scopes[] = {"b", "api:read"}, *other_scopes[] = {"api:write", "a", "openid", "b"};
+static const char *subject_roles[] = {"held", "missing"};
+
+static ts_directory_t *roles_dir(void)
+{
+    static ts_directory_t *d;
+    static ts_role_t held = {"held", {held_scopes, 2}}, other = {"other", {other_scopes, 4}};
+
+    if (d == NULL) {
+        FUZZ_ASSERT((d = ts_directory_create()) != NULL);
+        FUZZ_ASSERT(ts_strmap_put(&d->roles, held.name, strlen(held.name), &held) == 0);
+        FUZZ_ASSERT(ts_strmap_put(&d->roles, other.name, strlen(other.name), &other) == 0);
+    }
+    return d;
+}
+
+static void check_roles(const char *scope)
+{
+    static const ts_strs_t roles = {subject_roles, 2};
+    char *out = malloc(TS_SCOPE_MAX); /* exactly sized: ASan sees an overrun */
+    const char *kept[TS_SCOPE_MAX];
+    size_t nkept = 0;
+    ts_err_t err;
+
+    FUZZ_ASSERT(out != NULL);
+    err = ts_oauth_scope_for_roles(roles_dir(), scope, &roles, out, TS_SCOPE_MAX);
+    if (err != TS_OK) {
+        FUZZ_ASSERT(err == TS_ERR_INVALID_SCOPE && strlen(scope) >= TS_SCOPE_MAX);
+        free(out);
+        return;
+    }
+    FUZZ_ASSERT(strlen(out) <= strlen(scope) && strstr(out, "  ") == NULL && out[0] != ' ');
+    /* which input tokens must be kept: the first of each, unless gated and not held */
+    for (const char *p = scope; *p != '\0';) {
+        size_t len = strcspn(p, " ");
+        int identity = listed((const char *[]){"openid", "profile", "email", "offline_access"}, 4, p, len);
+        int gated = listed(held_scopes, 2, p, len) || listed(other_scopes, 4, p, len);
+        int seen = 0;
+        for (size_t i = 0; i < nkept && !seen; ++i)
+            seen = strcspn(kept[i], " ") == len && memcmp(kept[i], p, len) == 0;
+        if (len != 0 && (identity || !gated || listed(held_scopes, 2, p, len)) && !seen)
+            kept[nkept++] = p;
+        p += len + (p[len] == ' ');
+    }
+    /* the output is exactly those, in order */
+    const char *p = out;
+    for (size_t i = 0; i < nkept; ++i) {
+        size_t len = strcspn(kept[i], " ");
+        FUZZ_ASSERT(strncmp(p, kept[i], len) == 0 && (p[len] == ' ' || p[len] == '\0'));
+        p += len + (p[len] == ' ');
+    }
+    FUZZ_ASSERT(*p == '\0');
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = fuzz_cstr(data, size), *lines[3];
@@ -115,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check(requested, &allowed, &defaults);
     check(NULL, &allowed, &defaults);
+    check_roles(requested);
     free(s);
     return 0;
 }

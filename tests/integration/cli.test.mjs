@@ -365,7 +365,8 @@ test('user errors: usage exits 2, unknown users exit 1, weak or missing password
 const FILE_SECRET = 'file-secret-0123456789abcdefghijklmnop';
 const baseFile = () => ({
   roles: [
-    { name: 'admin', scopes: ['admin:read', 'admin:write'], description: 'Administrators' },
+    // not 'admin': sql/005_default_roles.sql creates that one, and apply would count it as updated
+    { name: 'operator', scopes: ['ops:read', 'ops:write'], description: 'Operators' },
     { name: 'reader', scopes: ['api:read'] },
   ],
   clients: [
@@ -374,10 +375,10 @@ const baseFile = () => ({
       scope: 'openid profile', default_scope: 'openid', roles: ['reader'] },
     { client_id: 'apply-spa', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'],
       redirect_uris: ['http://localhost:5173/cb'], scope: 'openid' },
-    { client_id: 'apply-m2m', scope: 'api:read', roles: ['admin', 'reader'], access_token_ttl: 600, may_introspect: true },
+    { client_id: 'apply-m2m', scope: 'api:read', roles: ['operator', 'reader'], access_token_ttl: 600, may_introspect: true },
   ],
   users: [
-    { username: 'erin', password: 'erin-password-1', email: 'erin@example.com', name: 'Erin', roles: ['admin'] },
+    { username: 'erin', password: 'erin-password-1', email: 'erin@example.com', name: 'Erin', roles: ['operator'] },
   ],
 });
 
@@ -398,7 +399,7 @@ test('apply creates, then applying the same file again changes nothing', () => {
   assert.equal(q(`SELECT count(*) FROM client_secrets s JOIN clients c ON c.id = s.client_pk WHERE c.client_id = 'apply-spa'`),
     '0');
   assert.equal(q(`SELECT string_agg(r.name, ',' ORDER BY r.name) FROM client_roles cr JOIN clients c ON c.id = cr.client_pk
-                  JOIN roles r ON r.id = cr.role_id WHERE c.client_id = 'apply-m2m'`), 'admin,reader');
+                  JOIN roles r ON r.id = cr.role_id WHERE c.client_id = 'apply-m2m'`), 'operator,reader');
 
   const before = snapshot();
   const out = json(['apply', file]);
@@ -412,25 +413,25 @@ test('apply creates, then applying the same file again changes nothing', () => {
 
 test('apply updates what changed and only that', () => {
   const file = baseFile();
-  file.roles[0].description = 'Admins';
+  file.roles[0].description = 'Ops';
   file.clients[0].redirect_uris.push('https://web.example.com/cb2');
-  file.users[0].roles = ['admin', 'reader'];
+  file.users[0].roles = ['operator', 'reader'];
   const before = q(`SELECT string_agg(secret_hash, ',' ORDER BY id) FROM client_secrets`);
   const out = json(['apply', writeJson(file)]);
   assert.deepEqual(out.roles, { created: 0, updated: 1, unchanged: 1 });
   assert.deepEqual(out.clients, { created: 0, updated: 1, unchanged: 2 });
   assert.deepEqual(out.users, { created: 0, updated: 1, unchanged: 0 });
   assert.equal(out.secrets, undefined);
-  assert.equal(q(`SELECT description FROM roles WHERE name = 'admin'`), 'Admins');
+  assert.equal(q(`SELECT description FROM roles WHERE name = 'operator'`), 'Ops');
   assert.equal(q(`SELECT array_length(redirect_uris, 1) FROM clients WHERE client_id = 'apply-web'`), '2');
   assert.equal(q(`SELECT string_agg(secret_hash, ',' ORDER BY id) FROM client_secrets`), before, 'secrets were rewritten');
 });
 
 test('apply replaces a secret or password only when the file gives a different one', () => {
   const file = baseFile();
-  file.roles[0].description = 'Admins';
+  file.roles[0].description = 'Ops';
   file.clients[0].redirect_uris.push('https://web.example.com/cb2');
-  file.users[0].roles = ['admin', 'reader'];
+  file.users[0].roles = ['operator', 'reader'];
   const oldHash = q(`SELECT s.secret_hash FROM client_secrets s JOIN clients c ON c.id = s.client_pk
                      WHERE c.client_id = 'apply-web'`);
   const oldPassword = q(`SELECT password_hash FROM users WHERE username = 'erin'`);
@@ -453,10 +454,10 @@ test('apply replaces a secret or password only when the file gives a different o
 
 test('apply keeps a status set outside the file when the file says nothing about it', () => {
   const file = baseFile();
-  file.roles[0].description = 'Admins';
+  file.roles[0].description = 'Ops';
   file.clients[0].redirect_uris.push('https://web.example.com/cb2');
   file.clients[0].client_secret = 'another-file-secret-abcdefghijklmnopqrstuvwxyz';
-  file.users[0].roles = ['admin', 'reader'];
+  file.users[0].roles = ['operator', 'reader'];
   file.users[0].password = 'erin-password-2';
   assert.equal(run(['user', 'disable', 'erin']).status, 0);
   let out = json(['apply', writeJson(file)]);

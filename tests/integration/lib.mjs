@@ -2,6 +2,9 @@
 // TESSERA_KEY_ENCRYPTION_KEY and TESSERA_TEST_TMP.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import httpModule from 'node:http';
+import httpsModule from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,8 +63,19 @@ export async function waitFor(fn, timeoutMs = 10_000, stepMs = 50) {
   throw new Error(`timed out after ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
 }
 
-/** starts `tessera serve` on a free port against url; resolves once /healthz answers. */
-export async function startServer({ url, env = {}, args = [], https = false } = {}) {
+/** GET /readyz on 127.0.0.1:port (certificate unchecked: it only asks whether the server is ready); the status or 0 */
+function readyStatus(port, tls) {
+  return new Promise((resolve) => {
+    const req = (tls ? httpsModule : httpModule).request({ host: '127.0.0.1', port, path: '/readyz', rejectUnauthorized: false,
+      timeout: 1000, agent: false }, (res) => { res.resume(); resolve(res.statusCode); });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** starts `tessera serve` on a free port against url; resolves once it listens and (waitReady, up to 5 s) /readyz is 200 */
+export async function startServer({ url, env = {}, args = [], https = false, waitReady = true } = {}) {
   const port = await freePort();
   const issuer = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const logs = [];
@@ -70,8 +84,11 @@ export async function startServer({ url, env = {}, args = [], https = false } = 
       TESSERA_THREADS: '2', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout.on('data', (d) => logs.push(d.toString()));
-  child.stderr.on('data', (d) => logs.push(d.toString()));
+  /* every server's output is also kept on disk when the run asks, so that tests/check_logs.mjs can read it all */
+  const file = process.env.TESSERA_TEST_LOG_DIR ? path.join(process.env.TESSERA_TEST_LOG_DIR, `tessera-${port}-${Date.now()}.log`) : null;
+  const keep = (d) => { logs.push(d.toString()); if (file) fs.appendFileSync(file, d); };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const server = { child, port, issuer, logs, exited,
     async stop(signal = 'SIGTERM') {
@@ -90,6 +107,13 @@ export async function startServer({ url, env = {}, args = [], https = false } = 
   } catch (e) {
     await server.stop('SIGKILL');
     throw new Error(`${e.message}\n${logs.join('')}`);
+  }
+  /* listening comes before the database connections: a test's first request would otherwise race them. A
+   * server that is meant to start without its database (an outage test) is simply not ready after a while. */
+  if (waitReady) {
+    const end = Date.now() + 5_000;
+    while (Date.now() < end && child.exitCode === null && (await readyStatus(port, https)) !== 200)
+      await sleep(25);
   }
   return server;
 }

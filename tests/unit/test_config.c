@@ -130,6 +130,45 @@ static void plain_http_on_public_address_is_refused(void **state)
     ts_config_dispose(&c);
 }
 
+static void admin_listener(void **state)
+{
+    ts_config_t c;
+    clear_env();
+    unsetenv("TESSERA_ADMIN_LISTEN");
+    assert_int_equal(load_text(&c, ""), 0);
+    assert_string_equal(c.admin_listen_host, "127.0.0.1");
+    assert_int_equal(c.admin_listen_port, 8081);
+    assert_int_equal(c.admin_listen_source, TS_CONFIG_DEFAULT);
+    assert_int_equal(c.admin_step_up_max_age, 300);
+    ts_config_dispose(&c);
+    /* empty: no admin listener */
+    assert_int_equal(load_text(&c, "admin_listen\n"), 0);
+    assert_null(c.admin_listen_host);
+    ts_config_dispose(&c);
+    /* plain HTTP off loopback carries admin tokens in the clear */
+    assert_int_equal(load_text(&c, "admin_listen 0.0.0.0:9443\n"), -1);
+    assert_true(strncmp(err, "admin_listen:", 13) == 0);
+    ts_config_dispose(&c);
+    assert_int_equal(load_text(&c, "admin_listen 0.0.0.0:9443\nbehind_tls_proxy yes\n"), 0);
+    ts_config_dispose(&c);
+    assert_int_equal(load_text(&c, "admin_listen 0.0.0.0:9443\nadmin_tls_certificate_file /x.pem\n"), -1);
+    assert_non_null(strstr(err, "admin_tls_private_key_file"));
+    ts_config_dispose(&c);
+    assert_int_equal(load_text(&c, "admin_listen 0.0.0.0:9443\nadmin_tls_certificate_file /x.pem\nadmin_tls_private_key_file /k.pem\n"), 0);
+    ts_config_dispose(&c);
+    /* the same address as the public listener, when chosen, is a mistake; the default then just stays off */
+    assert_int_equal(load_text(&c, "listen 127.0.0.1:9000\nadmin_listen 127.0.0.1:9000\n"), -1);
+    ts_config_dispose(&c);
+    assert_int_equal(load_text(&c, "listen 127.0.0.1:8081\n"), 0);
+    ts_config_dispose(&c);
+    assert_int_equal(load_text(&c, "admin_listen 127.0.0.1\n"), -1);
+    assert_true(strncmp(err, "admin_listen:", 13) == 0);
+    ts_config_dispose(&c);
+    assert_int_equal(load_text(&c, "admin_step_up_max_age 10s\n"), -1);
+    ts_config_dispose(&c);
+    clear_env();
+}
+
 static void durations_and_sizes(void **state)
 {
     unsigned d;
@@ -183,6 +222,7 @@ int main(void)
         cmocka_unit_test(invalid_values_are_named),
         cmocka_unit_test(environment_overrides_file),
         cmocka_unit_test(plain_http_on_public_address_is_refused),
+        cmocka_unit_test(admin_listener),
         cmocka_unit_test(durations_and_sizes),
         cmocka_unit_test(line_too_long_and_control_chars),
         cmocka_unit_test(loopback_hosts),

@@ -1,4 +1,4 @@
-/* src/oauth/scope.c: scope syntax (RFC 6749 §3.3) and the allowed/default policy. */
+/* src/oauth/scope.c: scope syntax (RFC 6749 §3.3), the allowed/default policy, and what the subject's roles allow. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -194,6 +194,148 @@ static void single_token_that_exactly_fits_is_accepted(void **state)
     assert_string_equal(small, "read");
 }
 
+/* ---- ts_oauth_scope_for_roles ------------------------------------------------------------------------ */
+
+static const char *admin_scopes[] = {"tessera:admin", "write"};
+static const char *editor_scopes[] = {"write", "read:all"};
+static const char *sneaky_scopes[] = {"openid", "email"}; /* a role cannot gate the identity scopes */
+
+/* roles admin, editor, sneaky and empty (no scopes) */
+static ts_directory_t *roles_dir(void)
+{
+    static const struct {
+        const char *name;
+        const char **scopes;
+        size_t n;
+    } defs[] = {{"admin", admin_scopes, 2}, {"editor", editor_scopes, 2}, {"sneaky", sneaky_scopes, 2}, {"empty", NULL, 0}};
+    ts_directory_t *d = ts_directory_create();
+    assert_non_null(d);
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); ++i) {
+        ts_role_t *r = ts_arena_alloc(&d->arena, sizeof(*r));
+        assert_non_null(r);
+        r->name = defs[i].name;
+        r->scopes = (ts_strs_t){defs[i].scopes, defs[i].n};
+        assert_int_equal(ts_strmap_put(&d->roles, r->name, strlen(r->name), r), 0);
+    }
+    return d;
+}
+
+static void assert_for_roles(const ts_directory_t *d, const char *scope, const char **roles, size_t nroles, const char *want)
+{
+    ts_strs_t held = {roles, nroles};
+    memset(out, 'X', sizeof(out));
+    assert_int_equal(ts_oauth_scope_for_roles(d, scope, &held, out, sizeof(out)), TS_OK);
+    assert_string_equal(out, want);
+}
+
+static void without_roles_in_the_directory_nothing_is_gated(void **state)
+{
+    ts_directory_t *d = ts_directory_create();
+    assert_non_null(d);
+    assert_for_roles(d, "read write tessera:admin openid", NULL, 0, "read write tessera:admin openid");
+    ts_ref_release(&d->super);
+    /* no directory at all: the same */
+    assert_for_roles(NULL, "read write", NULL, 0, "read write");
+}
+
+static void gated_scope_needs_a_role_that_lists_it(void **state)
+{
+    ts_directory_t *d = roles_dir();
+    const char *admin[] = {"admin"}, *editor[] = {"editor"}, *empty[] = {"empty"};
+    assert_for_roles(d, "tessera:admin", NULL, 0, "");
+    assert_for_roles(d, "tessera:admin", empty, 1, "");
+    assert_for_roles(d, "tessera:admin", editor, 1, "");
+    assert_for_roles(d, "tessera:admin", admin, 1, "tessera:admin");
+    /* write is listed by two roles: either will do */
+    assert_for_roles(d, "write", admin, 1, "write");
+    assert_for_roles(d, "write", editor, 1, "write");
+    assert_for_roles(d, "write read:all", admin, 1, "write");
+    ts_ref_release(&d->super);
+}
+
+static void scope_no_role_lists_is_left_to_the_client_registration(void **state)
+{
+    ts_directory_t *d = roles_dir();
+    assert_for_roles(d, "read", NULL, 0, "read");
+    assert_for_roles(d, "api:read tessera:admin api:write", NULL, 0, "api:read api:write");
+    ts_ref_release(&d->super);
+}
+
+static void identity_scopes_are_never_gated(void **state)
+{
+    ts_directory_t *d = roles_dir(); /* "sneaky" lists openid and email */
+    assert_for_roles(d, "openid profile email offline_access", NULL, 0, "openid profile email offline_access");
+    assert_for_roles(d, "openid tessera:admin email", NULL, 0, "openid email");
+    ts_ref_release(&d->super);
+}
+
+static void several_roles_grant_the_union(void **state)
+{
+    ts_directory_t *d = roles_dir();
+    const char *both[] = {"editor", "admin"};
+    assert_for_roles(d, "read:all openid tessera:admin write other", both, 2, "read:all openid tessera:admin write other");
+    ts_ref_release(&d->super);
+}
+
+static void unknown_role_names_grant_nothing(void **state)
+{
+    ts_directory_t *d = roles_dir();
+    /* a role deleted since the token's subject got it, or a typo: no scope, and no crash */
+    const char *ghosts[] = {"ghost", "ADMIN", "admin ", ""};
+    assert_for_roles(d, "tessera:admin read", ghosts, 4, "read");
+    ts_ref_release(&d->super);
+}
+
+static void scope_names_match_exactly_not_by_prefix(void **state)
+{
+    ts_directory_t *d = roles_dir();
+    const char *editor[] = {"editor"};
+    /* "read" is not gated by "read:all", "tessera:admi" and "writes" are not "tessera:admin" and "write" */
+    assert_for_roles(d, "read tessera:admi writes read:al", NULL, 0, "read tessera:admi writes read:al");
+    assert_for_roles(d, "read:all", NULL, 0, "");
+    assert_for_roles(d, "read:all", editor, 1, "read:all");
+    ts_ref_release(&d->super);
+}
+
+static void order_is_kept_and_repeats_and_empty_tokens_dropped(void **state)
+{
+    ts_directory_t *d = roles_dir();
+    const char *editor[] = {"editor"};
+    assert_for_roles(d, "write openid tessera:admin write  openid read", editor, 1, "write openid read");
+    assert_for_roles(d, "", editor, 1, "");
+    assert_for_roles(d, NULL, editor, 1, "");
+    assert_for_roles(d, "tessera:admin", editor, 1, "");
+    ts_ref_release(&d->super);
+}
+
+static void no_roles_list_is_like_an_empty_one(void **state)
+{
+    ts_directory_t *d = roles_dir();
+    memset(out, 'X', sizeof(out));
+    assert_int_equal(ts_oauth_scope_for_roles(d, "write read", NULL, out, sizeof(out)), TS_OK);
+    assert_string_equal(out, "read");
+    ts_ref_release(&d->super);
+}
+
+static void roles_output_too_small_is_an_error_not_an_overflow(void **state)
+{
+    ts_directory_t *d = roles_dir();
+    const char *admin[] = {"admin"};
+    ts_strs_t held = {admin, 1};
+    char small[16];
+    memset(small, 'X', sizeof(small));
+    /* "write openid" needs 13 bytes; what is dropped (read:all) takes no room */
+    assert_int_equal(ts_oauth_scope_for_roles(d, "write read:all openid", &held, small, 12), TS_ERR_INVALID_SCOPE);
+    assert_true(memchr(small, '\0', 12) != NULL);
+    for (size_t i = 12; i < sizeof(small); ++i)
+        assert_int_equal(small[i], 'X');
+    assert_int_equal(ts_oauth_scope_for_roles(d, "write", &held, small, 0), TS_ERR_INVALID_SCOPE);
+    assert_int_equal(small[0], 'w'); /* nothing written */
+    assert_int_equal(ts_oauth_scope_for_roles(d, "write read:all openid", &held, small, 13), TS_OK);
+    assert_string_equal(small, "write openid");
+    ts_ref_release(&d->super);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +352,16 @@ int main(void)
         cmocka_unit_test(request_of_scope_max_characters_is_refused),
         cmocka_unit_test(output_buffer_too_small_is_an_error_not_an_overflow),
         cmocka_unit_test(single_token_that_exactly_fits_is_accepted),
+        cmocka_unit_test(without_roles_in_the_directory_nothing_is_gated),
+        cmocka_unit_test(gated_scope_needs_a_role_that_lists_it),
+        cmocka_unit_test(scope_no_role_lists_is_left_to_the_client_registration),
+        cmocka_unit_test(identity_scopes_are_never_gated),
+        cmocka_unit_test(several_roles_grant_the_union),
+        cmocka_unit_test(unknown_role_names_grant_nothing),
+        cmocka_unit_test(scope_names_match_exactly_not_by_prefix),
+        cmocka_unit_test(order_is_kept_and_repeats_and_empty_tokens_dropped),
+        cmocka_unit_test(no_roles_list_is_like_an_empty_one),
+        cmocka_unit_test(roles_output_too_small_is_an_error_not_an_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
