@@ -5,6 +5,7 @@
  * nothing of this is served there. */
 #include <errno.h>
 #include <netdb.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct st_ts_admin_t {
     ts_pgconn_t *db; /* NULL until the first request that needs it, and after the connection broke */
     int64_t started_at;
     uint64_t requests, refused;
+    sem_t ready; /* posted by the admin thread once its context can take the stop message */
 };
 
 typedef struct st_stop_msg_t {
@@ -464,6 +466,11 @@ static void *admin_main(void *arg)
 {
     ts_admin_t *admin = arg;
     ts_worker_t *w = &admin->w;
+
+    /* made on this thread, for the reason src/http/server.c's worker_init gives (thread-local socket buffers) */
+    h2o_context_init(&w->ctx, h2o_evloop_create(), &admin->globalconf);
+    h2o_multithread_register_receiver(w->ctx.queue, &w->control, on_control);
+    sem_post(&admin->ready);
     h2o_evloop_t *loop = w->ctx.loop;
 
     h2o_timeout_init(loop, &w->stop_poll, 100);
@@ -605,18 +612,15 @@ int ts_admin_start(const ts_app_t *app, const ts_kek_t *kek, ts_admin_t **out, c
 
     admin->w.app = &admin->app;
     admin->w.max_conns = ADMIN_MAX_CONNS;
-    h2o_context_init(&admin->w.ctx, h2o_evloop_create(), g);
-    h2o_multithread_register_receiver(admin->w.ctx.queue, &admin->w.control, on_control);
+    sem_init(&admin->ready, 0, 0);
     if (pthread_create(&admin->w.thread, NULL, admin_main, admin) != 0) {
         snprintf(err, errlen, "admin API: cannot start its thread");
-        h2o_multithread_unregister_receiver(admin->w.ctx.queue, &admin->w.control);
-        h2o_evloop_t *loop = admin->w.ctx.loop;
-        h2o_context_dispose(&admin->w.ctx);
-        h2o_evloop_destroy(loop);
-        admin->w.ctx.loop = NULL;
+        sem_destroy(&admin->ready);
         admin_free(admin);
         return -1;
     }
+    sem_wait(&admin->ready); /* its context exists: ts_admin_stop may send the stop message */
+    sem_destroy(&admin->ready);
     ts_log_info("admin API listening on %s://%s", admin->app.tls ? "https" : "http", conf->admin_listen);
     *out = admin;
     return 0;

@@ -3,6 +3,7 @@
  * multithread queue (the only thread-safe way into a loop). */
 #include <errno.h>
 #include <netdb.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct st_ts_server_t {
     unsigned nworkers;
     struct sockaddr_storage addr;
     socklen_t addrlen;
+    sem_t ready; /* posted by each worker once it can take control messages */
 };
 
 typedef enum en_control_t { CONTROL_STOP, CONTROL_SET_TLS } control_t;
@@ -259,16 +261,21 @@ void ts_http__release_thread_caches(void)
     }
 }
 
-/* runs on the main thread before the worker's thread starts, so that control messages always have a receiver */
+/* Runs first on the worker's own thread. libh2o's socket buffers come from a thread-local cache picked when the
+ * socket is made, and h2o_context_init makes the context's message-queue socket: made on the main thread, every
+ * loop would take and return buffers of the main thread's cache at once (at the stop, all of them), corrupting
+ * it. The main thread waits on `ready` before it may send a control message. */
 static void worker_init(ts_worker_t *w)
 {
     h2o_context_init(&w->ctx, h2o_evloop_create(), &w->server->globalconf);
     h2o_multithread_register_receiver(w->ctx.queue, &w->control, on_control);
+    sem_post(&w->server->ready);
 }
 
 static void *worker_main(void *arg)
 {
     ts_worker_t *w = arg;
+    worker_init(w);
     h2o_evloop_t *loop = w->ctx.loop;
 
     h2o_timeout_init(loop, &w->stop_poll, 100);
@@ -445,6 +452,7 @@ static void dispose_browser(ts_app_t *app)
 int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t *kek, const ts_secret_hasher_t *hasher)
 {
     ts_server_t s = {.conf = conf};
+    sem_init(&s.ready, 0, 0);
     ts_admin_t *admin = NULL;
     char err[512];
     sigset_t set;
@@ -509,9 +517,10 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
         if (s.ssl_ctx != NULL)
             SSL_CTX_up_ref(s.ssl_ctx);
         s.workers[i].accept_ctx.ssl_ctx = s.ssl_ctx;
-        worker_init(&s.workers[i]);
         pthread_create(&s.workers[i].thread, NULL, worker_main, &s.workers[i]);
     }
+    for (unsigned i = 0; i < s.nworkers; ++i)
+        sem_wait(&s.ready);
     ts_log_info("tessera %s listening on %s://%s (%u threads), issuer %s", TESSERA_VERSION, s.app.tls ? "https" : "http",
                 conf->listen, s.nworkers, conf->issuer);
     ret = wait_for_signals(&s, &set);
@@ -535,5 +544,6 @@ out:
     dispose_browser(&s.app);
     ts_crypto_cleanse(&s.app.hasher, sizeof(s.app.hasher));
     free(s.workers);
+    sem_destroy(&s.ready);
     return ret;
 }
