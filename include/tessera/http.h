@@ -51,6 +51,7 @@ typedef struct st_ts_worker_t {
     h2o_linklist_t open_conns; /* each one (server.c's conn_t), to close the idle ones when stopping */
     size_t max_conns;   /* this thread's share of max_connections: at it, the listener pauses */
     int accept_paused;  /* the listener is not being read: at max_conns, or out of descriptors */
+    uint64_t warmup_until; /* not accepting yet: waiting for the database connections until then (0: done) */
     uint64_t limit_warned_at;
     h2o_timeout_t accept_retry; /* after EMFILE/ENFILE: try accepting again a little later */
     h2o_timeout_entry_t accept_retry_entry;

@@ -121,9 +121,22 @@ static void resume_accepting(ts_worker_t *w)
     h2o_socket_read_start(w->listener, on_accept);
 }
 
+/* A loop starts accepting once its database connections are up (or after WARMUP_MS without them: then it
+ * answers 503 with Retry-After rather than nothing), so that a request never reaches a loop whose pool is still
+ * connecting while /readyz, answered by another loop, says ready. Meanwhile connections wait in the backlog. */
+#define WARMUP_MS 3000
+
 static void on_accept_retry(h2o_timeout_entry_t *entry)
 {
-    resume_accepting(H2O_STRUCT_FROM_MEMBER(ts_worker_t, accept_retry_entry, entry));
+    ts_worker_t *w = H2O_STRUCT_FROM_MEMBER(ts_worker_t, accept_retry_entry, entry);
+    if (w->warmup_until != 0) {
+        if (!ts_db_pool_up(w->db) && h2o_now(w->ctx.loop) < w->warmup_until) {
+            h2o_timeout_link(w->ctx.loop, &w->accept_retry, &w->accept_retry_entry);
+            return;
+        }
+        w->warmup_until = 0;
+    }
+    resume_accepting(w);
 }
 
 /* an open client connection, so that a graceful stop can find the idle ones */
@@ -290,7 +303,9 @@ static void *worker_main(void *arg)
     w->offload_return = ts_offload_return_create(w->ctx.queue);
     w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
-    h2o_socket_read_start(w->listener, on_accept);
+    w->accept_paused = 1; /* until the database connections are up: see on_accept_retry */
+    w->warmup_until = h2o_now(loop) + WARMUP_MS;
+    h2o_timeout_link(loop, &w->accept_retry, &w->accept_retry_entry);
 
     while (w->stopping != 2)
         h2o_evloop_run(loop, INT32_MAX);

@@ -6,7 +6,9 @@
 // fresh connection: client credentials (client_secret_basic, client_secret_post, and private_key_jwt one
 // time in ten), introspection (JSON, and one in five as a signed JWT), revocation of one token in four
 // followed by its introspection, JWKS (one in three with If-None-Match), /readyz, and refusals (a wrong
-// secret, an unknown path). Rate limits are set high enough never to refuse, so that their code runs on
+// secret, an unknown path); and, one loop in four, a person's grant: /authorize on the session of a user signed
+// in once (SSO), the code exchanged with its PKCE verifier, the refresh token rotated, /userinfo with the
+// access token. Rate limits are set high enough never to refuse, so that their code runs on
 // every /token and /introspect without 429s. Access tokens live 60 s, so that the revoked set and the
 // verification caches reach their steady size in the first minute.
 //
@@ -19,6 +21,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { startServer, sleep, waitFor } from '../integration/lib.mjs';
 import { SECRET, apply, assertionKey, basic, service } from '../integration/m2m_helpers.mjs';
+import { Jar, pkce, signIn } from '../integration/browser_helpers.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const SAMPLE_S = Number(process.env.SOAK_SAMPLE_SECONDS ?? 5);
@@ -28,7 +31,11 @@ const url = process.env.DATABASE_URL;
 
 const rssKb = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)[1]);
 const fdCount = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
+/* what each descriptor is (socket:[inode], pipe:[...], a path), to name a leak when there is one */
+const fdTargets = (pid) => fs.readdirSync(`/proc/${pid}/fd`).map((fd) => { try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return '?'; } });
 
+const WEB_CB = 'https://app.example/cb';
+const SOAK_USER = { username: 'soak', password: `pw-soak-${randomBytes(8).toString('hex')}`, email: 'soak@example.test', name: 'Soak' };
 const signer = assertionKey();
 apply(url, {
   clients: [
@@ -36,13 +43,19 @@ apply(url, {
     service('soak-post', { token_endpoint_auth_method: 'client_secret_post' }),
     service('soak-jwt', { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined, jwks: { keys: [signer.jwk] } }),
     service('soak-gateway', { may_introspect: true }),
+    { client_id: 'soak-web', client_secret: SECRET, skip_consent: true, grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [WEB_CB], scope: 'openid profile email' },
   ],
+  users: [SOAK_USER],
 });
 const srv = await startServer({ url, env: {
   TESSERA_ACCESS_TOKEN_TTL: '60s',
   TESSERA_RATE_LIMIT_CLIENT_RATE: '1000000', TESSERA_RATE_LIMIT_CLIENT_BURST: '1000000',
   TESSERA_RATE_LIMIT_ADDRESS_RATE: '1000000', TESSERA_RATE_LIMIT_ADDRESS_BURST: '1000000',
+  /* the access log would be a line per request kept by this process for the whole run */
+  TESSERA_LOG_LEVEL: 'warn',
 } });
+const webJar = new Jar();
 const pid = srv.child.pid;
 const port = srv.port;
 
@@ -85,6 +98,21 @@ function request(method, path, { headers = {}, body, fresh = Math.random() < 0.1
 
 const form = (o) => new URLSearchParams(o).toString();
 
+/* a person's grant on the session signed in at the start: SSO /authorize, code, refresh, userinfo */
+async function personGrant() {
+  const { verifier, challenge } = pkce();
+  const a = await request('GET', `/authorize?${form({ client_id: 'soak-web', redirect_uri: WEB_CB, response_type: 'code',
+    scope: 'openid profile', code_challenge: challenge, code_challenge_method: 'S256', state: 's' })}`, { headers: { cookie: webJar.header() } });
+  const code = a.headers?.location ? new URL(a.headers.location).searchParams.get('code') : null;
+  if (!code) return;
+  const t = await request('POST', '/token', { body: form({ grant_type: 'authorization_code', code, redirect_uri: WEB_CB,
+    code_verifier: verifier }), headers: { authorization: basic('soak-web') } });
+  if (t.status !== 200) return;
+  const { access_token: at, refresh_token: rt } = JSON.parse(t.text);
+  await request('POST', '/token', { body: form({ grant_type: 'refresh_token', refresh_token: rt }), headers: { authorization: basic('soak-web') } });
+  await request('GET', '/userinfo', { headers: { authorization: `Bearer ${at}` } });
+}
+
 async function getToken(i) {
   if (i % 10 === 9) {
     const now = Math.floor(Date.now() / 1000);
@@ -123,6 +151,7 @@ async function loop(k) {
     if (i % 2 === 0) await request('GET', '/readyz');
     if (i % 20 === 0) await request('POST', '/token', { body: form({ grant_type: 'client_credentials' }), headers: { authorization: basic('soak-basic', 'wrong'.padEnd(48, 'x')) } });
     if (i % 20 === 10) await request('GET', '/nope');
+    if (k % 4 === 0) await personGrant();
   }
 }
 
@@ -135,7 +164,12 @@ const sample = (t) => {
 
 let ok = false;
 try {
+  await signIn(srv, webJar, 'soak-web', WEB_CB, { user: SOAK_USER });
+  /* the sign-in's audit events make the audit writer open its connection (it connects with its first batch,
+   * within 200 ms): part of the steady state, so it belongs to the baseline of descriptors */
+  await sleep(1000);
   const fdsBefore = fdCount(pid);
+  const targetsBefore = fdTargets(pid);
   const rssBefore = rssKb(pid);
   console.log(`soak: ${SECONDS}s of mixed traffic from ${CONCURRENCY} loops against pid ${pid}; before: RSS ${(rssBefore / 1024).toFixed(1)} MB, ${fdsBefore} fds`);
   const started = Date.now();
@@ -165,12 +199,13 @@ try {
   for (const f of failures) console.log(`soak: failure: ${f}`);
   assert.equal(counts.failures, 0, 'requests failed');
   assert.ok(growth <= RSS_GROWTH_KB, `RSS grew ${mb(growth)} over the second half`);
-  assert.ok(fdsAfter <= fdsBefore, `descriptors leaked: ${fdsBefore} before, ${fdsAfter} after`);
+  const added = fdTargets(pid).filter((t) => !targetsBefore.includes(t));
+  assert.ok(fdsAfter <= fdsBefore, `descriptors leaked: ${fdsBefore} before, ${fdsAfter} after (new: ${added.join(', ')})`);
   ok = true;
 } finally {
   running = false;
   const { code } = await srv.stop();
-  if (code !== 0) {
+  if (code !== 0 || !ok) {
     console.log(srv.logs.join('').slice(-4000));
     ok = false;
   }
