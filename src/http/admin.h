@@ -60,6 +60,8 @@ json_t *ts_admin_body_or_reply(ts_admin_req_t *ar, const ts_admin_schema_t *sche
 int ts_admin_page_params_or_reply(ts_admin_req_t *ar, unsigned *limit, const char **after);
 /** sends {"items": items (stolen), "next": the cursor for next (a key, or NULL)} */
 int ts_admin_send_page(ts_admin_req_t *ar, json_t *items, const char *next);
+/** GET of a paginated collection (?limit&after): reads the page and sends it; what names a record in errors */
+int ts_admin_list(ts_admin_req_t *ar, ts_admin_list_t kind, const char *what);
 /** answers a failed store call (ret from records.h, err its message) about what (e.g. "client"): 404, 409,
  *  400 for an unknown role, 503 when the database went away, else 500 (the message only in the log) */
 int ts_admin_store_error(ts_admin_req_t *ar, int ret, const char *err, const char *what);

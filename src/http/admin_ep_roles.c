@@ -83,19 +83,7 @@ static int apply_fields(ts_role_record_t *r, const json_t *body)
 
 int ts_admin_ep_roles_list(ts_admin_req_t *ar)
 {
-    unsigned limit;
-    const char *after;
-    char err[512], *next = NULL;
-    ts_pgconn_t *db;
-    json_t *items;
-
-    if (ts_admin_page_params_or_reply(ar, &limit, &after) != 0 || (db = ts_admin_db_or_reply(ar)) == NULL)
-        return 0;
-    if ((items = ts_store_admin_page(db, TS_ADMIN_LIST_ROLES, after, limit, &next, err, sizeof(err))) == NULL)
-        return ts_admin_store_error(ar, -1, err, "role");
-    ts_admin_send_page(ar, items, next);
-    free(next);
-    return 0;
+    return ts_admin_list(ar, TS_ADMIN_LIST_ROLES, "role");
 }
 
 int ts_admin_ep_role_create(ts_admin_req_t *ar)

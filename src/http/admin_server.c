@@ -287,6 +287,29 @@ int ts_admin_send_page(ts_admin_req_t *ar, json_t *items, const char *next)
     return ts_http_send_json(ar->req, 200, json_pack("{s:o, s:o}", "items", items, "next", cursor));
 }
 
+int ts_admin_list(ts_admin_req_t *ar, ts_admin_list_t kind, const char *what)
+{
+    unsigned limit;
+    const char *after;
+    char err[512], *next = NULL;
+    ts_pgconn_t *db;
+    json_t *items;
+
+    if (ts_admin_page_params_or_reply(ar, &limit, &after) != 0)
+        return 0;
+    /* the audit cursor is an id (at most 18 digits: a bigint): anything else was not given out by this API */
+    for (const char *p = after; kind == TS_ADMIN_LIST_AUDIT && p != NULL && *p != '\0'; ++p)
+        if (*p < '0' || *p > '9' || p - after >= 18)
+            return ts_http_send_error(ar->req, TS_ERR_INVALID_REQUEST, "after: not a cursor this API gave out");
+    if ((db = ts_admin_db_or_reply(ar)) == NULL)
+        return 0;
+    if ((items = ts_store_admin_page(db, kind, after, limit, &next, err, sizeof(err))) == NULL)
+        return ts_admin_store_error(ar, -1, err, what);
+    ts_admin_send_page(ar, items, next);
+    free(next);
+    return 0;
+}
+
 int ts_admin_store_error(ts_admin_req_t *ar, int ret, const char *err, const char *what)
 {
     char why[160];
