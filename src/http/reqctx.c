@@ -28,20 +28,23 @@ int ts_reqctx_unavailable(ts_reqctx_t *ctx)
     return ts_http_send_error(ctx->req, TS_ERR_TEMPORARILY_UNAVAILABLE, NULL);
 }
 
-ts_reqctx_t *ts_reqctx_create_or_reply(h2o_req_t *req, const char *const *repeatable)
+/* a zeroed context for req, once the source address has a rate-limit token (else the 429 is sent: NULL) */
+static ts_reqctx_t *begin_or_reply(h2o_req_t *req)
 {
     ts_reqctx_t *ctx = h2o_mem_alloc_shared(&req->pool, sizeof(*ctx), on_dispose);
-    const ts_app_t *app;
 
     memset(ctx, 0, sizeof(*ctx));
     ctx->req = req;
     ctx->worker = ts_http_worker(req);
     ctx->now = (int64_t)time(NULL);
-    app = ctx->worker->app;
-    if (ts_http_rate_limit_address_or_reply(req) != 0)
-        return NULL;
-    if (ts_http_read_form_or_reply(req, repeatable, &ctx->params) != 0)
-        return NULL;
+    return ts_http_rate_limit_address_or_reply(req) == 0 ? ctx : NULL;
+}
+
+/* the directory and keyring the request works with from here on; 503 while either is missing */
+static ts_reqctx_t *take_snapshots_or_reply(ts_reqctx_t *ctx)
+{
+    const ts_app_t *app = ctx->worker->app;
+
     ctx->dir = (ts_directory_t *)ts_slot_acquire(&app->snaps->directory);
     ctx->ring = (ts_keyring_t *)ts_slot_acquire(&app->snaps->keyring);
     if (ctx->dir == NULL || ctx->ring == NULL) {
@@ -49,42 +52,30 @@ ts_reqctx_t *ts_reqctx_create_or_reply(h2o_req_t *req, const char *const *repeat
         return NULL;
     }
     return ctx;
+}
+
+ts_reqctx_t *ts_reqctx_create_or_reply(h2o_req_t *req, const char *const *repeatable)
+{
+    ts_reqctx_t *ctx = begin_or_reply(req);
+
+    if (ctx == NULL || ts_http_read_form_or_reply(req, repeatable, &ctx->params) != 0)
+        return NULL;
+    return take_snapshots_or_reply(ctx);
 }
 
 ts_reqctx_t *ts_reqctx_create_bare_or_reply(h2o_req_t *req)
 {
-    ts_reqctx_t *ctx = h2o_mem_alloc_shared(&req->pool, sizeof(*ctx), on_dispose);
-    const ts_app_t *app;
-
-    memset(ctx, 0, sizeof(*ctx));
-    ctx->req = req;
-    ctx->worker = ts_http_worker(req);
-    ctx->now = (int64_t)time(NULL);
-    app = ctx->worker->app;
-    if (ts_http_rate_limit_address_or_reply(req) != 0)
-        return NULL;
-    ctx->dir = (ts_directory_t *)ts_slot_acquire(&app->snaps->directory);
-    ctx->ring = (ts_keyring_t *)ts_slot_acquire(&app->snaps->keyring);
-    if (ctx->dir == NULL || ctx->ring == NULL) {
-        ts_reqctx_unavailable(ctx);
-        return NULL;
-    }
-    return ctx;
+    ts_reqctx_t *ctx = begin_or_reply(req);
+    return ctx != NULL ? take_snapshots_or_reply(ctx) : NULL;
 }
 
 ts_reqctx_t *ts_reqctx_create_browser_or_reply(h2o_req_t *req, const char *const *repeatable)
 {
-    ts_reqctx_t *ctx = h2o_mem_alloc_shared(&req->pool, sizeof(*ctx), on_dispose);
-    const ts_app_t *app;
+    ts_reqctx_t *ctx = begin_or_reply(req);
     const char *why = NULL;
     ts_err_t err;
 
-    memset(ctx, 0, sizeof(*ctx));
-    ctx->req = req;
-    ctx->worker = ts_http_worker(req);
-    ctx->now = (int64_t)time(NULL);
-    app = ctx->worker->app;
-    if (ts_http_rate_limit_address_or_reply(req) != 0)
+    if (ctx == NULL)
         return NULL;
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
         err = ts_http_is_form(req) ? ts_http_parse_form(&req->pool, req->entity.base != NULL ? req->entity.base : "", req->entity.len,
@@ -99,13 +90,7 @@ ts_reqctx_t *ts_reqctx_create_browser_or_reply(h2o_req_t *req, const char *const
                               why != NULL ? why : "the form must be application/x-www-form-urlencoded");
         return NULL;
     }
-    ctx->dir = (ts_directory_t *)ts_slot_acquire(&app->snaps->directory);
-    ctx->ring = (ts_keyring_t *)ts_slot_acquire(&app->snaps->keyring);
-    if (ctx->dir == NULL || ctx->ring == NULL) {
-        ts_reqctx_unavailable(ctx);
-        return NULL;
-    }
-    return ctx;
+    return take_snapshots_or_reply(ctx);
 }
 
 static void on_query(void *p, const ts_db_result_t *res, const char *err)
