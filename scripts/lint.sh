@@ -142,7 +142,7 @@ run_secrets() {
     need git || return 2
     # Rules (tests/fixtures/ is not scanned: it is where deliberate test secrets belong):
     #   pem       a PEM private key header, anywhere
-    #   handle    a Tessera handle prefix (tscs_ tsr_ tsac_ tsss_, include/tessera/crypto.h) and 20+ base64url chars
+    #   handle    a Tessera handle prefix (tscs_ tsr_ tsac_ tsss_ tsra_, include/tessera/crypto.h) and 20+ base64url chars
     #   entropy   a run of 32+ base64/hex characters that looks random: pure hex with Shannon entropy >= 3.0
     #             bits/char, or upper+lower+digits with >= 4.1. Random values of 32 characters score above these
     #             999 times in 1000 (40+ characters: always); the longest OpenSSL identifiers score ~4.06.
@@ -159,7 +159,7 @@ run_secrets() {
 import base64, binascii, collections, math, os, re, sys
 
 PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
-HANDLE = re.compile(r"(?<![A-Za-z0-9_])(?:tscs|tsr|tsac|tsss)_[A-Za-z0-9_-]{20,}")
+HANDLE = re.compile(r"(?<![A-Za-z0-9_])(?:tscs|tsr|tsac|tsss|tsra)_[A-Za-z0-9_-]{20,}")
 RUN = re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}")
 HEX = re.compile(r"[0-9a-fA-F]+")
 SRI = re.compile(r"sha(?:256|384|512)-")

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const dir = process.argv[2];
 const top = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const patterns = [
-  [/\bts(?:r|ac|ss|cs|i|x|b)_[A-Za-z0-9_-]{43}\b/, 'an opaque handle (refresh token, code, session, secret, interaction, CSRF or browser cookie)'],
+  [/\bts(?:r|ac|ss|cs|i|x|b|ra)_[A-Za-z0-9_-]{43}\b/, 'an opaque handle (refresh token, code, session, secret, registration access token, interaction, CSRF or browser cookie)'],
   [/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/, 'a JWT'],
   [/client_secret=|password=|code_verifier=|client_assertion=/i, 'a credential parameter'],
   [/\b(?:Basic|Bearer) [A-Za-z0-9+/=._-]{16,}/, 'an Authorization header value'],

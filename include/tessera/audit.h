@@ -39,6 +39,10 @@ ts_audit_t *ts_audit_start(const ts_config_t *conf, char *err, size_t errlen);
 void ts_audit_stop(ts_audit_t *a);
 /** queues a copy of e; never blocks on the database (a full queue drops the event and counts it); a is NULL-safe */
 void ts_audit_emit(ts_audit_t *a, const ts_audit_event_t *e);
+/** 0 while the log cannot take more: the writer has failed to append for audit_fail_closed_after (a read-only or
+ *  full database, a revoked privilege, an outage), or the queue is three-quarters full. Whoever would record an
+ *  action then refuses it (503) rather than do it unrecorded (docs/audit.md, "Failing closed"). a is NULL-safe (1). */
+int ts_audit_accepting(const ts_audit_t *a);
 /** counters for /metrics: events written, events dropped, alerts raised */
 void ts_audit_counters(const ts_audit_t *a, uint64_t *written, uint64_t *dropped, uint64_t *alerts);
 

@@ -67,6 +67,11 @@ typedef struct st_ts_config_t {
     char *alert_refresh_reuse;  /* per client */
     char *alert_code_replay;    /* per client */
     char *alert_webhook_url;    /* http:// or https:// URL alerts are POSTed to; empty: none */
+    unsigned audit_fail_closed_after; /* the audit log unwritable this long: refuse what it would have to record */
+    /* dynamic client registration (RFC 7591, RFC 7592; src/http/ep_register.c) */
+    int registration_enabled;
+    char *registration_initial_access_token_file; /* its token is required to register; empty: open registration */
+    char *registration_scopes; /* the scopes a client may register for (role-gated ones still need a role) */
 } ts_config_t;
 
 /** fills c with the defaults, then the file at path (NULL: none), then TESSERA_* environment variables

@@ -32,6 +32,7 @@ int ts_b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap, s
 #define TS_PREFIX_REFRESH_TOKEN "tsr_"
 #define TS_PREFIX_AUTH_CODE "tsac_"
 #define TS_PREFIX_SESSION "tsss_"
+#define TS_PREFIX_REGISTRATION_TOKEN "tsra_" /* RFC 7592 registration access token */
 #define TS_HANDLE_RANDOM_BYTES 32
 /** largest handle: prefix (up to 8) + base64url of 32 bytes + NUL */
 #define TS_HANDLE_MAX (8 + TS_B64URL_ENCODED_LEN(TS_HANDLE_RANDOM_BYTES) + 1)

@@ -38,6 +38,11 @@ typedef enum en_ts_stmt_t {
     TS_STMT_REFRESH_INSERT,
     TS_STMT_REFRESH_GET,
     TS_STMT_REFRESH_ROTATE,
+    /* dynamic client registration (RFC 7591, RFC 7592) */
+    TS_STMT_REGISTRATION_CREATE,
+    TS_STMT_REGISTRATION_GET,
+    TS_STMT_REGISTRATION_UPDATE,
+    TS_STMT_REGISTRATION_DELETE,
     TS_STMT__COUNT
 } ts_stmt_t;
 

@@ -31,6 +31,8 @@ typedef enum en_ts_err_t {
     TS_ERR_SERVER_ERROR,
     TS_ERR_INSUFFICIENT_USER_AUTHENTICATION, /* RFC 9470: the sign-in behind the token is too old (admin step-up) */
     TS_ERR_CONFLICT,                         /* the record already exists (admin API) */
+    TS_ERR_INVALID_CLIENT_METADATA,          /* RFC 7591 §3.2.2: a registration names a value we refuse */
+    TS_ERR_INVALID_REDIRECT_URI,             /* RFC 7591 §3.2.2: one of its redirect_uris is refused */
     TS_ERR__COUNT
 } ts_err_t;
 

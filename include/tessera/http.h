@@ -32,6 +32,9 @@ typedef struct st_ts_app_t {
     char dummy_password_hash[TS_PASSWORD_HASH_MAX]; /* checked for unknown users, so they cost the same */
     int secure_cookies;                       /* the issuer is https: cookies are __Host- and Secure */
     struct st_ts_audit_t *audit;              /* the audit log's writer (NULL-safe to emit to) */
+    /* dynamic client registration: registering needs the initial access token whose SHA-256 this is */
+    int registration_token_required;
+    unsigned char registration_token_sha256[32];
 } ts_app_t;
 
 /* One loop thread: its own h2o context, listener, and database connections. */
@@ -60,6 +63,7 @@ typedef struct st_ts_worker_t {
     uint64_t stop_deadline;
     h2o_timeout_t stop_poll;
     h2o_timeout_entry_t stop_entry;
+    h2o_timeout_t registration_poll; /* a client just registered: is it in this loop's directory yet? */
 } ts_worker_t;
 
 /** the worker that runs req */
@@ -118,6 +122,13 @@ const char *ts_http_param(const ts_params_t *params, const char *name);
 size_t ts_http_param_all(const ts_params_t *params, const char *name, const char **out, size_t max);
 /** 1 when req's Content-Type is application/x-www-form-urlencoded (parameters allowed) */
 int ts_http_is_form(h2o_req_t *req);
+/** 1 when req's Content-Type is application/json (parameters allowed) */
+int ts_http_is_json(h2o_req_t *req);
+/** the b64token of RFC 6750 §2.1 from the one Authorization header (NUL-terminated, in req's pool, *len set). NULL
+ *  with *why NULL when there is none or it names another scheme (RFC 6750 §3.1: no credentials); NULL with *why
+ *  set when it is malformed (repeated, empty, too long, characters a token cannot have). Never looked for in the
+ *  query string or a form body (RFC 9700 §2.1: not in URLs). */
+const char *ts_http_bearer_token(h2o_req_t *req, size_t *len, const char **why);
 /** parses req's body as a form: the content type must be application/x-www-form-urlencoded; sends the error
  *  response itself and returns -1 on failure */
 int ts_http_read_form_or_reply(h2o_req_t *req, const char *const *repeatable, ts_params_t *out);

@@ -1,8 +1,10 @@
 /* The audit writer: loop threads queue events (ts_audit_emit copies and returns), one writer thread with its own
  * blocking connection appends them in batches (every BATCH_MS or BATCH_MAX events, whichever comes first). When
  * the database is away the writer keeps its batch and retries with backoff while the queue fills (up to
- * QUEUE_MAX events, then new ones are dropped and counted). ts_audit_stop writes what is queued, waiting at most
- * shutdown_timeout for the database.
+ * QUEUE_MAX events, then new ones are dropped and counted). Before that the log fails closed: after
+ * audit_fail_closed_after without a successful append, or past QUEUE_HIGH_WATER, ts_audit_accepting says no and
+ * the endpoints refuse what they would record. ts_audit_stop writes what is queued, waiting at most
+ * shutdown_timeout for the database, and puts what is left in the server's log.
  *
  * The alert rules see every event as it is emitted, under the queue's lock (so alerts do not wait for the
  * database); an alert is queued as an event of its own right after the one that raised it, logged at level
@@ -22,6 +24,9 @@
 #include "tessera/log.h"
 
 #define QUEUE_MAX 65536
+/* from here on the log refuses more (ts_audit_accepting): the rest is headroom for requests already under way
+ * and for the refusals themselves */
+#define QUEUE_HIGH_WATER (QUEUE_MAX / 4 * 3)
 #define BATCH_MAX 512
 #define BATCH_MS 200
 #define BACKOFF_MIN_MS 100
@@ -55,6 +60,8 @@ struct st_ts_audit_t {
     ts_webhook_t *webhook;
     ts_pgconn_t *db; /* the writer thread's */
     int db_down_logged;
+    uint64_t failing_since; /* the writer's first failed append since its last success (monotonic ms), or 0 */
+    _Atomic int refusing;   /* see ts_audit_accepting */
     _Atomic uint64_t written, dropped, raised;
 };
 
@@ -181,7 +188,41 @@ static int push(ts_audit_t *a, item_t *it)
     a->queue[(a->head + a->count) % QUEUE_MAX] = it;
     if (++a->count == BATCH_MAX)
         pthread_cond_signal(&a->cv);
+    if (a->count >= QUEUE_HIGH_WATER && !atomic_load(&a->refusing)) {
+        atomic_store(&a->refusing, 1);
+        ts_log_error("audit: %d events wait to be written: refusing what would add more until they are", QUEUE_HIGH_WATER);
+    }
     return 0;
+}
+
+int ts_audit_accepting(const ts_audit_t *a)
+{
+    return a == NULL || !atomic_load(&((ts_audit_t *)a)->refusing); /* atomics are read through a non-const pointer */
+}
+
+/* after each append the writer decides whether the log accepts more: not while it has failed for longer than
+ * audit_fail_closed_after, nor while the queue is above its high-water mark */
+static void judge_accepting(ts_audit_t *a, int wrote)
+{
+    uint64_t now = mono_ms();
+    size_t queued;
+
+    if (wrote)
+        a->failing_since = 0;
+    else if (a->failing_since == 0)
+        a->failing_since = now;
+    pthread_mutex_lock(&a->mu);
+    queued = a->count;
+    pthread_mutex_unlock(&a->mu);
+    int refuse = (a->failing_since != 0 && now - a->failing_since >= (uint64_t)a->conf->audit_fail_closed_after * 1000) ||
+                 queued >= QUEUE_HIGH_WATER;
+    if (refuse != atomic_exchange(&a->refusing, refuse)) {
+        if (refuse && queued < QUEUE_HIGH_WATER)
+            ts_log_error("audit: the log has not been written for %us: refusing what it would have to record until it is",
+                         a->conf->audit_fail_closed_after);
+        else if (!refuse)
+            ts_log_info("audit: the log is written again: accepting requests");
+    }
 }
 
 /* copies e into the queue (or counts it dropped); with alert non-NULL the rules see it first, and *alert is filled
@@ -350,6 +391,18 @@ static int write_batch(ts_audit_t *a, item_t **items, size_t *n)
     return -1;
 }
 
+/* an event the database never took, as a JSON line in the server's log (no secrets: events never hold any) */
+static void log_unwritten(const item_t *it)
+{
+    json_t *j = json_pack("{s:I, s:s?, s:s, s:s?, s:s, s:s?, s:o?}", "at_us", (json_int_t)it->at_us, "actor", it->actor, "action",
+                          it->action, "target", it->target, "outcome", ts_audit_outcome_name(it->outcome), "source", it->source,
+                          "details", json_loads(it->details, 0, NULL));
+    char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    ts_log_error("audit: unwritten event %s", text != NULL ? text : it->action);
+    free(text);
+    json_decref(j);
+}
+
 /* waits on the writer's condition until ms from now (or a signal); called with mu held */
 static void wait_ms(ts_audit_t *a, uint64_t ms)
 {
@@ -388,7 +441,9 @@ static void *writer_main(void *arg)
         }
         for (size_t i = fresh; i < n; ++i)
             item_clean(batch[i]); /* off the loop threads: they only copied */
-        if (write_batch(a, batch, &n) == 0) {
+        int wrote = write_batch(a, batch, &n) == 0;
+        judge_accepting(a, wrote);
+        if (wrote) {
             backoff = 0;
             continue;
         }
@@ -400,16 +455,23 @@ static void *writer_main(void *arg)
         wait_ms(a, stopping && deadline - now < backoff ? deadline - now : backoff);
         pthread_mutex_unlock(&a->mu);
     }
-    /* what could not be written before the deadline */
+    /* what could not be written before the deadline goes to the log, one line each, so that it is not lost */
     pthread_mutex_lock(&a->mu);
     size_t lost = n + a->count;
+    for (size_t i = 0; i < n; ++i)
+        log_unwritten(batch[i]);
     free_items(batch, n);
-    for (; a->count > 0; a->head = (a->head + 1) % QUEUE_MAX, a->count--)
+    for (; a->count > 0; a->head = (a->head + 1) % QUEUE_MAX, a->count--) {
+        item_clean(a->queue[a->head]);
+        log_unwritten(a->queue[a->head]);
         free(a->queue[a->head]);
+    }
     pthread_mutex_unlock(&a->mu);
     if (lost > 0) {
         atomic_fetch_add(&a->dropped, lost);
-        ts_log_error("audit: %zu event(s) lost: the database was unavailable until the shutdown deadline", lost);
+        ts_log_error("audit: %zu event(s) not written: the database was unavailable until the shutdown deadline; each is "
+                     "in the log above as \"audit: unwritten event\"",
+                     lost);
     }
     if (a->db != NULL)
         ts_store_close(a->db);

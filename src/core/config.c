@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tessera/config.h"
+#include "tessera/oauth_metadata.h"
 
 typedef enum en_type_t { T_STRING, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_LOGLEVEL } type_t;
 
@@ -73,6 +74,10 @@ static const config_row_t rows[] = {
     {"alert_refresh_reuse", T_STRING, F(alert_refresh_reuse), 0, 0, "0/1h"},
     {"alert_code_replay", T_STRING, F(alert_code_replay), 0, 0, "0/1h"},
     {"alert_webhook_url", T_STRING, F(alert_webhook_url), 0, 0, ""},
+    {"audit_fail_closed_after", T_DURATION, F(audit_fail_closed_after), 1, 3600, "30s"},
+    {"registration_enabled", T_BOOL, F(registration_enabled), 0, 1, "no"},
+    {"registration_initial_access_token_file", T_STRING, F(registration_initial_access_token_file), 0, 0, ""},
+    {"registration_scopes", T_STRING, F(registration_scopes), 0, 0, "openid profile email offline_access"},
 };
 
 #define MAX_LINE 4096
@@ -447,6 +452,8 @@ static int check_all(ts_config_t *c, char *err, size_t errlen)
                     "listen: refusing plain HTTP on non-loopback address '%s'; configure TLS or set behind_tls_proxy yes",
                     c->listen_host);
     if (check_alerts(c, err, errlen) != 0)
+        return -1;
+    if (ts_oauth_check_scope("registration_scopes", c->registration_scopes, err, errlen) != 0)
         return -1;
     return check_admin(c, err, errlen);
 }

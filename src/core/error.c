@@ -32,6 +32,8 @@ static const ts_err_info_t table[TS_ERR__COUNT] = {
     [TS_ERR_INSUFFICIENT_USER_AUTHENTICATION] = {"insufficient_user_authentication", 401, "Unauthorized",
                                                  "a more recent sign-in is required"},
     [TS_ERR_CONFLICT] = {"invalid_request", 409, "Conflict", "the record already exists"},
+    [TS_ERR_INVALID_CLIENT_METADATA] = {"invalid_client_metadata", 400, "Bad Request", "the client metadata is invalid"},
+    [TS_ERR_INVALID_REDIRECT_URI] = {"invalid_redirect_uri", 400, "Bad Request", "a redirect URI is invalid"},
 };
 
 const ts_err_info_t *ts_err_info(ts_err_t err)

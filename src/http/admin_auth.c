@@ -33,41 +33,6 @@ static int forbidden(h2o_req_t *req, const char *why)
     return -1;
 }
 
-/* the b64token of RFC 6750 §2.1, from the one Authorization header; NULL when there is none or it uses another
- * scheme (*why NULL: answered like no credentials at all), NULL and *why when it is malformed. A token in the
- * query string or a form body is not looked for (RFC 9700 §2.1: not in URLs). */
-static const char *bearer_token(h2o_req_t *req, size_t *len, const char **why)
-{
-    ssize_t h = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    const h2o_iovec_t *v;
-
-    *why = NULL;
-    if (h == -1)
-        return NULL;
-    if (h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, h) != -1) {
-        *why = "more than one Authorization header";
-        return NULL;
-    }
-    v = &req->headers.entries[h].value;
-    if (v->len < 7 || strncasecmp(v->base, "Bearer ", 7) != 0)
-        return NULL; /* RFC 6750 §3.1: an unsupported authentication method is no credentials */
-    const char *t = v->base + 7;
-    size_t n = v->len - 7;
-    while (n > 0 && *t == ' ')
-        ++t, --n;
-    if (n == 0 || n > TS_JWS_MAX_LEN) {
-        *why = "the bearer token is empty or too long";
-        return NULL;
-    }
-    for (size_t i = 0; i < n; ++i)
-        if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=", t[i]) == NULL) {
-            *why = "the bearer token has characters a token cannot have";
-            return NULL;
-        }
-    *len = n;
-    return h2o_strdup(&req->pool, t, n).base;
-}
-
 static int has_token(const char *list, const char *word)
 {
     size_t n = strlen(word);
@@ -135,7 +100,7 @@ int ts_admin_authenticate_or_reply(h2o_req_t *req, const ts_app_t *app, int64_t 
     int ret;
 
     memset(out, 0, sizeof(*out));
-    if ((token = bearer_token(req, &len, &why)) == NULL) {
+    if ((token = ts_http_bearer_token(req, &len, &why)) == NULL) {
         if (why == NULL) /* RFC 6750 §3.1: no credentials we take, so no error code */
             return unauthorized(req, NULL, "a bearer access token with the " TS_ADMIN_API_SCOPE " scope is required");
         ts_http_send_error(req, TS_ERR_INVALID_REQUEST, why);

@@ -212,7 +212,7 @@ int ts_admin_schema_check(const ts_admin_schema_t *schema, const json_t *body, c
     /* unknown members first: a misspelt optional field must not pass as "not given" */
     json_object_foreach((json_t *)body, key, v)
     {
-        if (find_field(schema, key) == NULL)
+        if (!schema->ignore_unknown && find_field(schema, key) == NULL)
             return fail(err, errlen, "%s: unknown field", printable(key));
     }
     for (size_t t = 0; t < 2; ++t)

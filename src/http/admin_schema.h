@@ -51,9 +51,10 @@ typedef struct st_ts_admin_schema_t {
     const char *name;               /* for logs and tests */
     const ts_admin_field_t *fields; /* ends with a row whose name is NULL */
     const ts_admin_field_t *more;   /* a second such table (the fields endpoints share), or NULL */
+    int ignore_unknown;             /* members no table names are ignored, not refused (RFC 7591 §2 wants that) */
 } ts_admin_schema_t;
 
-/** checks body against schema: an object, no field the schema does not name, every required field there,
+/** checks body against schema: an object, no field the schema does not name (unless it ignores them), every required field there,
  *  every field of its type, bounds, format and allowed values. 0, or -1 with "<field>: <what is wrong>" in err. */
 int ts_admin_schema_check(const ts_admin_schema_t *schema, const json_t *body, char *err, size_t errlen);
 /** parses text (len bytes) as JSON and checks it: a new reference, or NULL with err ("body: ..." when it is not

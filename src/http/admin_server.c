@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <h2o/multithread.h>
 #include "http/admin.h"
+#include "tessera/audit.h"
 #include "http/audit_http.h"
 #include "http/ratelimit_http.h"
 #include "http/tls.h"
@@ -177,6 +178,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             ++admin->refused;
             return 0;
         }
+        /* every change is an audit event: none while the log cannot be written (docs/audit.md, "Failing closed") */
+        if ((method & M_GET) == 0 && !ts_audit_accepting(admin->app.audit)) {
+            ts_http_header(req, "retry-after", "5");
+            return ts_http_send_error(req, TS_ERR_TEMPORARILY_UNAVAILABLE,
+                                      "the audit log cannot be written at the moment; try again later");
+        }
         return routes[i].fn(&ar);
     }
     if (allowed != 0) {
@@ -200,16 +207,6 @@ ts_pgconn_t *ts_admin_db_or_reply(ts_admin_req_t *ar)
     return NULL;
 }
 
-static int is_json(h2o_req_t *req)
-{
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    if (i == -1)
-        return 0;
-    h2o_iovec_t v = req->headers.entries[i].value;
-    size_t n = strlen("application/json");
-    return v.len >= n && strncasecmp(v.base, "application/json", n) == 0 && (v.len == n || v.base[n] == ';' || v.base[n] == ' ');
-}
-
 json_t *ts_admin_body_or_reply(ts_admin_req_t *ar, const ts_admin_schema_t *schema)
 {
     char err[512];
@@ -225,7 +222,7 @@ json_t *ts_admin_body_or_reply(ts_admin_req_t *ar, const ts_admin_schema_t *sche
         ts_http_send_error(ar->req, TS_ERR_PAYLOAD_TOO_LARGE, "the request body is larger than 64 KiB");
         return NULL;
     }
-    if (!is_json(ar->req)) {
+    if (!ts_http_is_json(ar->req)) {
         ts_http_send_error(ar->req, TS_ERR_UNSUPPORTED_MEDIA_TYPE, "body: the content type must be application/json");
         return NULL;
     }

@@ -72,17 +72,26 @@ size_t ts_http_param_all(const ts_params_t *params, const char *name, const char
     return n;
 }
 
-/* "application/x-www-form-urlencoded", optionally followed by parameters such as "; charset=UTF-8" */
-int ts_http_is_form(h2o_req_t *req)
+/* the request's Content-Type is type, optionally followed by parameters such as "; charset=UTF-8" */
+static int has_content_type(h2o_req_t *req, const char *type, size_t n)
 {
-    static const char type[] = "application/x-www-form-urlencoded";
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (i == -1)
         return 0;
     h2o_iovec_t v = req->headers.entries[i].value;
-    if (v.len < sizeof(type) - 1 || strncasecmp(v.base, type, sizeof(type) - 1) != 0)
+    if (v.len < n || strncasecmp(v.base, type, n) != 0)
         return 0;
-    return v.len == sizeof(type) - 1 || v.base[sizeof(type) - 1] == ';' || v.base[sizeof(type) - 1] == ' ';
+    return v.len == n || v.base[n] == ';' || v.base[n] == ' ';
+}
+
+int ts_http_is_form(h2o_req_t *req)
+{
+    return has_content_type(req, H2O_STRLIT("application/x-www-form-urlencoded"));
+}
+
+int ts_http_is_json(h2o_req_t *req)
+{
+    return has_content_type(req, H2O_STRLIT("application/json"));
 }
 
 int ts_http_read_form_or_reply(h2o_req_t *req, const char *const *repeatable, ts_params_t *out)

@@ -295,6 +295,7 @@ static void *worker_main(void *arg)
     w->stop_entry.cb = on_stop_poll;
     h2o_timeout_init(loop, &w->accept_retry, 100);
     w->accept_retry_entry.cb = on_accept_retry;
+    h2o_timeout_init(loop, &w->registration_poll, 5);
     h2o_linklist_init_anchor(&w->open_conns);
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->server->globalconf.hosts;
@@ -319,6 +320,7 @@ static void *worker_main(void *arg)
         h2o_timeout_unlink(&w->stop_entry);
     h2o_timeout_dispose(loop, &w->stop_poll);
     h2o_timeout_dispose(loop, &w->accept_retry);
+    h2o_timeout_dispose(loop, &w->registration_poll);
     h2o_multithread_unregister_receiver(w->ctx.queue, &w->control);
     SSL_CTX_free(w->accept_ctx.ssl_ctx);
     /* h2o_context_request_shutdown() armed HTTP/2's graceful-shutdown timer, which dispose asserts is idle */
@@ -480,7 +482,7 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
     ts_jws_alg_parse(conf->access_token_alg, &s.app.access_token_alg);
     s.app.discovery_oidc = render(ts_oauth_discovery(conf, 1));
     s.app.discovery_oauth = render(ts_oauth_discovery(conf, 0));
-    if (init_browser(&s.app, err, sizeof(err)) != 0) {
+    if (init_browser(&s.app, err, sizeof(err)) != 0 || ts_registration_load_token(&s.app, err, sizeof(err)) != 0) {
         ts_log_error("%s", err);
         goto out;
     }
@@ -558,6 +560,7 @@ out:
     ts_audit_stop(s.app.audit); /* every emitter has stopped: writes what is queued */
     dispose_browser(&s.app);
     ts_crypto_cleanse(&s.app.hasher, sizeof(s.app.hasher));
+    ts_crypto_cleanse(s.app.registration_token_sha256, sizeof(s.app.registration_token_sha256));
     free(s.workers);
     sem_destroy(&s.ready);
     return ret;

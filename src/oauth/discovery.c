@@ -36,6 +36,8 @@ json_t *ts_oauth_discovery(const ts_config_t *conf, int openid)
     set_url(doc, "token_endpoint", conf->issuer, "/token");
     set_url(doc, "introspection_endpoint", conf->issuer, "/introspect");
     set_url(doc, "revocation_endpoint", conf->issuer, "/revoke");
+    if (conf->registration_enabled)
+        set_url(doc, "registration_endpoint", conf->issuer, "/register"); /* RFC 8414 §2, RFC 7591 */
     json_object_set_new(doc, "grant_types_supported", strings(grants));
     json_object_set_new(doc, "response_types_supported", json_pack("[s]", "code"));
     json_object_set_new(doc, "response_modes_supported", json_pack("[s]", "query"));

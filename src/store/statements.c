@@ -1,6 +1,21 @@
 /* Every statement a loop thread may run, prepared once per connection. */
 #include "store/statements.h"
 
+/* what a registration answer shows of client c: client_id, client_name, token_endpoint_auth_method, grant_types
+ * (JSON), redirect_uris (JSON), post_logout_redirect_uris (JSON), scope, jwks, id_token_signed_response_alg,
+ * client_id_issued_at (unix seconds) */
+#define REGISTRATION_COLUMNS(c)                                                                                                    \
+    c ".client_id, " c ".client_name, " c ".token_endpoint_auth_method, to_json(" c ".grant_types)::text, "                      \
+    "to_json(" c ".redirect_uris)::text, to_json(" c ".post_logout_redirect_uris)::text, array_to_string(" c ".scopes, ' '), "  \
+    c ".jwks::text, " c ".id_token_signed_response_alg, floor(extract(epoch FROM " c ".created_at))::bigint"
+/* the metadata parameters, from $3 on, in the order of the client's columns: client_name, method, grant_types,
+ * redirect_uris, post_logout_redirect_uris (JSON arrays), scope (space-separated; also the default scope), jwks,
+ * id_token_signed_response_alg */
+#define REGISTRATION_VALUES                                                                                                        \
+    "$3, $4, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "            \
+    "ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), string_to_array($8::text, ' '), string_to_array($8::text, ' '), "        \
+    "$9::jsonb, $10"
+
 const ts_statement_t ts_statements[TS_STMT__COUNT] = {
     [TS_STMT_PING] = {"ping", "SELECT 1", 0},
     [TS_STMT_USE_ASSERTION] = {"use_assertion",
@@ -162,4 +177,46 @@ const ts_statement_t ts_statements[TS_STMT__COUNT] = {
                                 "scopes, resources, auth_time, least(expires_at, now() + make_interval(secs => $3::bigint)), "
                                 "expires_at FROM old RETURNING 1",
                                 3},
+
+    /* ---- dynamic client registration ---- */
+    /* client_id, registration token hash, REGISTRATION_VALUES, secret hash (NULL: none) -> REGISTRATION_COLUMNS.
+     * A self-registered client gets the defaults for what only an operator may set (no roles, consent asked,
+     * PKCE required, no introspection). */
+    [TS_STMT_REGISTRATION_CREATE] = {"registration_create",
+                                     "WITH c AS (INSERT INTO clients (client_id, client_name, token_endpoint_auth_method, "
+                                     "grant_types, redirect_uris, post_logout_redirect_uris, scopes, default_scopes, jwks, "
+                                     "id_token_signed_response_alg) VALUES ($1, " REGISTRATION_VALUES ") RETURNING *), "
+                                     "s AS (INSERT INTO client_secrets (client_pk, secret_hash) SELECT id, $11 FROM c "
+                                     "WHERE $11::text IS NOT NULL), "
+                                     "r AS (INSERT INTO client_registrations (client_pk, token_hash) SELECT id, $2 FROM c) "
+                                     "SELECT " REGISTRATION_COLUMNS("c") " FROM c",
+                                     11},
+    /* client_id, registration token hash, hash of a client secret to check (or NULL) -> REGISTRATION_COLUMNS,
+     * has a live secret?, the secret checked is live? (NULL when none was given) */
+    [TS_STMT_REGISTRATION_GET] = {"registration_get",
+                                  "SELECT " REGISTRATION_COLUMNS("c") ", EXISTS (SELECT 1 FROM client_secrets s WHERE "
+                                  "s.client_pk = c.id AND (s.expires_at IS NULL OR s.expires_at > now())), "
+                                  "CASE WHEN $3::text IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM client_secrets s WHERE "
+                                  "s.client_pk = c.id AND s.secret_hash = $3::text AND (s.expires_at IS NULL OR s.expires_at > now())) END "
+                                  "FROM clients c JOIN client_registrations r ON r.client_pk = c.id "
+                                  "WHERE c.client_id = $1 AND r.token_hash = $2",
+                                  3},
+    /* client_id, registration token hash, REGISTRATION_VALUES, a new secret's hash (or NULL), drop the secrets?
+     * -> REGISTRATION_COLUMNS. Replaces the metadata a client may register; what an operator set stays. */
+    [TS_STMT_REGISTRATION_UPDATE] = {"registration_update",
+                                     "WITH c AS (UPDATE clients c SET (client_name, token_endpoint_auth_method, grant_types, "
+                                     "redirect_uris, post_logout_redirect_uris, scopes, default_scopes, jwks, "
+                                     "id_token_signed_response_alg) = (" REGISTRATION_VALUES "), updated_at = now() "
+                                     "FROM client_registrations r WHERE r.client_pk = c.id AND c.client_id = $1 AND r.token_hash = $2 "
+                                     "RETURNING c.*), "
+                                     "d AS (DELETE FROM client_secrets WHERE $12::boolean AND client_pk IN (SELECT id FROM c)), "
+                                     "s AS (INSERT INTO client_secrets (client_pk, secret_hash) SELECT id, $11 FROM c "
+                                     "WHERE $11::text IS NOT NULL) "
+                                     "SELECT " REGISTRATION_COLUMNS("c") " FROM c",
+                                     12},
+    /* client_id, registration token hash -> one row when the client was deleted (its grants and tokens go with it) */
+    [TS_STMT_REGISTRATION_DELETE] = {"registration_delete",
+                                     "DELETE FROM clients c USING client_registrations r WHERE r.client_pk = c.id "
+                                     "AND c.client_id = $1 AND r.token_hash = $2 RETURNING 1",
+                                     2},
 };

@@ -267,6 +267,67 @@ test('the writer keeps events while it cannot reach the database, and one refuse
   assert.equal(verify(db).status, 0);
 });
 
+test('an audit log that cannot be written: what it would record is refused (503), nothing done is lost', async () => {
+  const db = createDatabase('audit_closed');
+  assert.equal(tessera(db, 'migrate').status, 0);
+  apply(db, { clients: [service('svc'), service('gw', { may_introspect: true })] });
+  const s = await startServer({ url: db, env: { TESSERA_AUDIT_FAIL_CLOSED_AFTER: '1s', TESSERA_SHUTDOWN_TIMEOUT: '1s' } });
+  const issue = () => post(s, '/token', { grant_type: 'client_credentials' }, { authorization: basic('svc') });
+  const jtis = [];
+  try {
+    const first = await token(s, 'svc');
+    jtis.push(decode(first)[1].jti);
+    await waitFor(() => count(db, "action = 'token.issue'") === 1);
+
+    // the database refuses the writer's rows as a read-only or full one would (any refusal but a row's own values)
+    superSql('REVOKE INSERT ON audit_events FROM tessera', dbName(db));
+    let refused;
+    const end = Date.now() + 15_000;
+    while (!refused && Date.now() < end) {
+      const r = await issue();
+      if (r.status === 200) jtis.push(decode(r.body.access_token)[1].jti);
+      else if (r.status === 503) refused = r;
+      else assert.fail(`token: ${r.status} ${r.text}`);
+      await sleep(20);
+    }
+    assert.ok(refused, 'token requests are refused once the log has not been written for audit_fail_closed_after');
+    assert.equal(refused.body.error, 'temporarily_unavailable');
+    assert.match(refused.body.error_description, /audit log cannot be written/);
+    assert.equal(refused.headers.get('retry-after'), '5');
+    assert.ok(jtis.length >= 2, `tokens issued while the events could still queue: ${jtis.length}`);
+    assert.match(s.logs.join(''), /audit: the log has not been written for 1s: refusing/);
+    // reads go on: a gateway's introspection, the keys
+    const intro = await post(s, '/introspect', { token: first }, { authorization: basic('gw') });
+    assert.equal(intro.status, 200, intro.text);
+    assert.equal(intro.body.active, true);
+    assert.equal((await fetch(`${s.issuer}/jwks.json`)).status, 200);
+    assert.equal((await post(s, '/revoke', { token: first }, { authorization: basic('svc') })).status, 503, 'a revocation is a change');
+
+    // writable again: the queued events go in, requests are taken again, and every token issued has its event
+    superSql('GRANT INSERT ON audit_events TO tessera', dbName(db));
+    await waitFor(async () => (await issue()).status === 200, 15_000);
+    await waitFor(() => /audit: the log is written again: accepting requests/.test(s.logs.join('')));
+    await waitFor(() => {
+      const recorded = new Set(events(db, "action = 'token.issue'").map((e) => e.details.jti));
+      return jtis.every((j) => recorded.has(j));
+    }, 10_000);
+
+    // a stop while the log cannot be written: what is still queued goes to the server's log, one line each
+    superSql('REVOKE INSERT ON audit_events FROM tessera', dbName(db));
+    const last = await issue();
+    assert.equal(last.status, 200, last.text);
+    const lastJti = decode(last.body.access_token)[1].jti;
+    await s.stop();
+    const log = s.logs.join('');
+    assert.match(log, new RegExp(`audit: unwritten event [^\\n]*token\\.issue[^\\n]*${lastJti}`));
+    assert.match(log, /audit: \d+ event\(s\) not written/);
+  } finally {
+    superSql('GRANT INSERT ON audit_events TO tessera', dbName(db));
+    await s.stop();
+  }
+  assert.equal(verify(db).status, 0);
+});
+
 /* ---- alerts --------------------------------------------------------------------------------------------- */
 
 /** a webhook receiver: every POST's JSON body in posts */

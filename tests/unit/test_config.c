@@ -202,6 +202,41 @@ static void line_too_long_and_control_chars(void **state)
     assert_int_equal(ts_config_set(&c, "issuer", "http://127.0.0.1\x01", TS_CONFIG_FILE, err, sizeof(err)), -1);
 }
 
+static void registration_keys(void **state)
+{
+    ts_config_t c;
+    (void)state;
+    clear_env();
+    assert_int_equal(load_text(&c, "issuer http://127.0.0.1:8080\n"), 0);
+    assert_int_equal(c.registration_enabled, 0);
+    assert_string_equal(c.registration_scopes, "openid profile email offline_access");
+    assert_string_equal(c.registration_initial_access_token_file, "");
+    ts_config_dispose(&c);
+    assert_int_equal(load_text(&c, "registration_enabled yes\nregistration_scopes openid api:read\n"), 0);
+    assert_int_equal(c.registration_enabled, 1);
+    assert_string_equal(c.registration_scopes, "openid api:read");
+    ts_config_dispose(&c);
+    assert_int_equal(load_text(&c, "registration_scopes openid  api\\x\n"), -1);
+    assert_non_null(strstr(err, "registration_scopes"));
+    ts_config_dispose(&c);
+}
+
+/* the commented configuration shipped in conf/ loads as it is */
+static void shipped_file_loads(void **state)
+{
+    ts_config_t c;
+    char path[4096];
+    const char *top = getenv("TESSERA_SOURCE_DIR");
+    (void)state;
+    if (top == NULL)
+        skip();
+    clear_env();
+    snprintf(path, sizeof(path), "%s/conf/tessera.conf", top);
+    if (ts_config_load(&c, path, err, sizeof(err)) != 0)
+        fail_msg("conf/tessera.conf: %s", err);
+    ts_config_dispose(&c);
+}
+
 static void loopback_hosts(void **state)
 {
     assert_true(ts_config_host_is_loopback("127.0.0.1"));
@@ -226,6 +261,8 @@ int main(void)
         cmocka_unit_test(durations_and_sizes),
         cmocka_unit_test(line_too_long_and_control_chars),
         cmocka_unit_test(loopback_hosts),
+        cmocka_unit_test(registration_keys),
+        cmocka_unit_test(shipped_file_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
