@@ -122,6 +122,11 @@ const char *ts_http_param(const ts_params_t *params, const char *name);
 size_t ts_http_param_all(const ts_params_t *params, const char *name, const char **out, size_t max);
 /** 1 when req's Content-Type is application/x-www-form-urlencoded (parameters allowed) */
 int ts_http_is_form(h2o_req_t *req);
+/** 1 when an HTTP/1 request's framing can be read two ways (Content-Length with Transfer-Encoding, either
+ *  repeated, an obs-fold line): a proxy in front might see another request in it (src/http/framing.c) */
+int ts_http_ambiguous_framing(h2o_req_t *req);
+/** answers such a request 400 and closes the connection after it (RFC 9112 §6.3, §5.2) */
+int ts_http_refuse_framing(h2o_req_t *req);
 /** 1 when req's Content-Type is application/json (parameters allowed) */
 int ts_http_is_json(h2o_req_t *req);
 /** the b64token of RFC 6750 §2.1 from the one Authorization header (NUL-terminated, in req's pool, *len set). NULL

@@ -160,6 +160,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     const char *key = NULL;
 
     ++admin->requests;
+    if (ts_http_ambiguous_framing(req))
+        return ts_http_refuse_framing(req);
     if (header_bytes(req) > admin->app.conf->max_header_bytes)
         return ts_http_send_error(req, TS_ERR_HEADERS_TOO_LARGE, NULL);
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); ++i) {

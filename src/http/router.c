@@ -93,39 +93,6 @@ static size_t header_bytes(h2o_req_t *req)
     return total;
 }
 
-/* libh2o 2.2.5 frames an HTTP/1 request by Transfer-Encoding when Content-Length is there too, reads the first
- * of repeated Content-Length fields, ignores obs-fold continuation lines, and keeps the connection open after
- * each. A proxy in front that frames such a request another way would have what follows it read here as a
- * request of its own (request smuggling). RFC 9112 §6.3 and §5.2: answer 400 and close the connection. h2o
- * keeps only the first of those fields, and not in req->headers, but it has not consumed the request yet:
- * its raw header block still begins the connection's input buffer, which is read here and never beyond. */
-static int ambiguous_framing(h2o_req_t *req)
-{
-    h2o_socket_t *sock;
-
-    if (req->version >= 0x200 || req->conn->callbacks == NULL || req->conn->callbacks->get_socket == NULL ||
-        (sock = req->conn->callbacks->get_socket(req->conn)) == NULL || sock->input == NULL || sock->input->size == 0)
-        return 0;
-    const char *p = sock->input->bytes, *end = p + sock->input->size, *nl;
-    unsigned content_length = 0, transfer_encoding = 0;
-    if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) /* the request line */
-        return 0;
-    for (p = nl + 1; p < end; p = nl + 1) {
-        if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-            return 0; /* no end of the header block: not the raw request */
-        size_t len = (size_t)(nl - p) - (nl > p && nl[-1] == '\r');
-        if (len == 0)
-            break;
-        if (*p == ' ' || *p == '\t')
-            return 1; /* obs-fold */
-        if (len >= 15 && strncasecmp(p, "content-length:", 15) == 0)
-            ++content_length;
-        else if (len >= 18 && strncasecmp(p, "transfer-encoding:", 18) == 0)
-            ++transfer_encoding;
-    }
-    return transfer_encoding != 0 ? content_length != 0 || transfer_encoding > 1 : content_length > 1;
-}
-
 #define AUDIT_UNAVAILABLE "the audit log cannot be written at the moment; try again later"
 
 static int audit_unavailable(h2o_req_t *req, int page)
@@ -141,10 +108,8 @@ int ts_http_route(h2o_handler_t *self, h2o_req_t *req)
     ts_worker_t *w = ts_http_worker(req);
     h2o_iovec_t path = req->path_normalized;
 
-    if (ambiguous_framing(req)) {
-        req->http1_is_persistent = 0; /* what follows on this connection cannot be trusted to be a request */
-        return ts_http_send_error(req, TS_ERR_INVALID_REQUEST, "ambiguous message framing");
-    }
+    if (ts_http_ambiguous_framing(req))
+        return ts_http_refuse_framing(req);
     if (header_bytes(req) > w->app->conf->max_header_bytes)
         return ts_http_send_error(req, TS_ERR_HEADERS_TOO_LARGE, NULL);
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); ++i) {

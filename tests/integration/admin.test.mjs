@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { freePort, sql, startServer, waitFor } from './lib.mjs';
 import { Jar, SECRET, basic, databaseWith, decode, request, show, signIn, tokenRequest } from './browser_helpers.mjs';
 
@@ -155,6 +156,26 @@ test('an admin token without the tessera:admin scope: 403 insufficient_scope', a
   // a client holding the admin role, but whose token has no tessera:admin scope
   const svc = await api('GET', '/admin/v1/users', { token: await clientToken('svc', 'api:read') });
   assert.equal(svc.status, 403, show(svc));
+});
+
+test('request smuggling: an ambiguous framing on the admin port gets 400 and a closed connection', async () => {
+  const hidden = 'DELETE /admin/v1/clients/svc HTTP/1.1\r\nHost: x\r\n\r\n';
+  const payload = `POST /admin/v1/roles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ccToken}\r\n` +
+    `Content-Length: ${5 + hidden.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${hidden}`;
+  const { port } = new URL(admin);
+  const { data, closed } = await new Promise((resolve) => {
+    const sock = net.connect(Number(port), '127.0.0.1');
+    let got = '';
+    const t = setTimeout(() => { sock.destroy(); resolve({ data: got, closed: false }); }, 3000);
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => { got += d; });
+    sock.on('close', () => { clearTimeout(t); resolve({ data: got, closed: true }); });
+    sock.on('error', () => {});
+    sock.on('connect', () => sock.write(payload, 'latin1'));
+  });
+  assert.deepEqual([...data.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1])), [400], data.slice(0, 300));
+  assert.ok(closed, 'the connection is closed after the 400');
+  assert.match(data, /ambiguous message framing/);
 });
 
 test('the admin API is not on the public port, and the public endpoints are not on the admin port', async () => {

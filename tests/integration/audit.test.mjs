@@ -421,7 +421,8 @@ test('sign-in, code, refresh, reuse and replay are recorded by id; no handle, to
       t2.json.refresh_token, t2.json.id_token, alice.password, 'not-her-password', B.SECRET, ...jar.cookies.values());
     const sub = B.decode(t1.json.id_token).claims.sub;
 
-    await waitFor(() => count(db, "action = 'alert'") === 2);
+    // the refusal of each replay may be emitted after the alert it raised: wait for both
+    await waitFor(() => count(db, "action = 'alert'") === 2 && count(db, "action = 'token.refuse'") === 2);
     const e = events(db, "action <> 'key.rotate'");
     const find = (action, outcome) => e.filter((x) => x.action === action && (!outcome || x.outcome === outcome));
     const [lf] = find('login', 'failure');
