@@ -70,7 +70,8 @@ ts_directory_t *ts_store_directory_load(ts_pgconn_t *db, char *err, size_t errle
 
 /** adds to set every revocation newer than *watermark (unix seconds; 0 loads all) and advances it */
 int ts_store_revoked_load(ts_pgconn_t *db, ts_revoked_t *set, double *watermark, char *err, size_t errlen);
-/** deletes rows that no longer matter (revocations and used assertion ids of expired tokens) */
+/** deletes rows that no longer matter, an hour after they stopped mattering: revocations and used assertion ids
+ *  of expired tokens, expired interactions, codes, refresh tokens and sessions, client secrets past their grace */
 int ts_store_housekeeping(ts_pgconn_t *db, char *err, size_t errlen);
 
 /* ---- client use (src/store/usage.c) ------------------------------------------------------------- */
