@@ -37,6 +37,9 @@ typedef struct st_ts_audit_t ts_audit_t;
 ts_audit_t *ts_audit_start(const ts_config_t *conf, char *err, size_t errlen);
 /** writes everything queued (waiting up to conf's shutdown_timeout for the database), then stops; NULL is a no-op */
 void ts_audit_stop(ts_audit_t *a);
+/** the same with the whole stop bounded by deadline (CLOCK_MONOTONIC milliseconds), the writer and the webhook
+ *  sharing it: the server passes what is left of its own shutdown_timeout */
+void ts_audit_stop_by(ts_audit_t *a, uint64_t deadline);
 /** queues a copy of e; never blocks on the database (a full queue drops the event and counts it); a is NULL-safe */
 void ts_audit_emit(ts_audit_t *a, const ts_audit_event_t *e);
 /** 0 while the log cannot take more: the writer has failed to append for audit_fail_closed_after (a read-only or

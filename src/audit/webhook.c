@@ -373,13 +373,13 @@ void ts_audit__webhook_send(ts_webhook_t *w, const char *body)
     pthread_mutex_unlock(&w->mu);
 }
 
-void ts_audit__webhook_stop(ts_webhook_t *w, unsigned timeout_s)
+void ts_audit__webhook_stop(ts_webhook_t *w, uint64_t deadline)
 {
     if (w == NULL)
         return;
     pthread_mutex_lock(&w->mu);
     w->stopping = 1;
-    w->deadline = now_ms() + (uint64_t)timeout_s * 1000;
+    w->deadline = deadline;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);

@@ -4,6 +4,7 @@
 /* The alert webhook (src/audit/webhook.c): a thread of its own POSTs queued JSON bodies to one URL, each within a
  * bounded time, so that neither the loop threads nor the audit writer ever wait on it. */
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct st_ts_webhook_t ts_webhook_t;
 
@@ -26,7 +27,8 @@ int ts_audit__webhook_post_now(const ts_webhook_url_t *u, void *ssl_ctx, const c
 ts_webhook_t *ts_audit__webhook_start(const char *url, char *err, size_t errlen);
 /** queues a copy of body; when too many are waiting it is dropped (and logged) */
 void ts_audit__webhook_send(ts_webhook_t *w, const char *body);
-/** sends what is queued for at most timeout_s more, then stops the thread; NULL is a no-op */
-void ts_audit__webhook_stop(ts_webhook_t *w, unsigned timeout_s);
+/** sends what is queued until deadline (CLOCK_MONOTONIC milliseconds; 0: give up at once), then stops the thread;
+ *  NULL is a no-op */
+void ts_audit__webhook_stop(ts_webhook_t *w, uint64_t deadline);
 
 #endif

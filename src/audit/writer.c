@@ -522,17 +522,22 @@ fail:
 
 void ts_audit_stop(ts_audit_t *a)
 {
+    ts_audit_stop_by(a, mono_ms() + (a != NULL ? (uint64_t)a->conf->shutdown_timeout * 1000 : 0));
+}
+
+void ts_audit_stop_by(ts_audit_t *a, uint64_t deadline)
+{
     uint64_t written, dropped, alerts;
 
     if (a == NULL)
         return;
     pthread_mutex_lock(&a->mu);
     a->stopping = 1;
-    a->deadline = mono_ms() + (uint64_t)a->conf->shutdown_timeout * 1000;
+    a->deadline = deadline;
     pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->thread, NULL);
-    ts_audit__webhook_stop(a->webhook, a->conf->shutdown_timeout);
+    ts_audit__webhook_stop(a->webhook, deadline); /* what time the writer left */
     ts_audit_counters(a, &written, &dropped, &alerts);
     ts_log_info("audit: stopped (%llu events written, %llu dropped, %llu alerts)", (unsigned long long)written,
                 (unsigned long long)dropped, (unsigned long long)alerts);

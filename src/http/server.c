@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -416,6 +417,13 @@ static size_t connection_limit(const ts_config_t *conf, unsigned nworkers)
     return fit;
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static unsigned thread_count(const ts_config_t *conf)
 {
     long n = conf->threads != 0 ? (long)conf->threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -473,6 +481,7 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
     ts_admin_t *admin = NULL;
     char err[512];
     sigset_t set;
+    uint64_t stop_deadline = 0;
     int ret = -1;
 
     s.nworkers = thread_count(conf);
@@ -541,6 +550,8 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
     ts_log_info("tessera %s listening on %s://%s (%u threads), issuer %s", TESSERA_VERSION, s.app.tls ? "https" : "http",
                 conf->listen, s.nworkers, conf->issuer);
     ret = wait_for_signals(&s, &set);
+    /* one budget for the whole stop: in-flight requests, then the audit log (and its webhook) get what is left */
+    stop_deadline = mono_ms() + (uint64_t)conf->shutdown_timeout * 1000;
     for (unsigned i = 0; i < s.nworkers; ++i)
         send_control(&s.workers[i], CONTROL_STOP, NULL);
     ts_admin_stop(admin);
@@ -557,7 +568,8 @@ out:
     free(s.app.discovery_oidc.base);
     free(s.app.discovery_oauth.base);
     ts_ratelimit_destroy(s.app.ratelimit);
-    ts_audit_stop(s.app.audit); /* every emitter has stopped: writes what is queued */
+    /* every emitter has stopped: writes what is queued (a failed start-up gives it a full shutdown_timeout) */
+    ts_audit_stop_by(s.app.audit, stop_deadline != 0 ? stop_deadline : mono_ms() + (uint64_t)conf->shutdown_timeout * 1000);
     dispose_browser(&s.app);
     ts_crypto_cleanse(&s.app.hasher, sizeof(s.app.hasher));
     ts_crypto_cleanse(s.app.registration_token_sha256, sizeof(s.app.registration_token_sha256));

@@ -113,3 +113,33 @@ test('PostgreSQL stopped in the middle of a load run', { timeout: 90_000 }, asyn
   const last = await tokenRequest(srv, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basic('web') });
   assert.equal(last.status, 200, `the grant goes on after the outage: ${last.text}`);
 });
+
+test('a stop while PostgreSQL is down takes shutdown_timeout in all, however the wait is shared', { timeout: 60_000 }, async (t) => {
+  // a request still arriving holds the loops until the deadline, then the audit writer has events it cannot
+  // write: both must fit in the one shutdown_timeout (they used to get one each)
+  const net = await import('node:net');
+  const { SECRET, basic, databaseWith, tokenRequest } = await import('./browser_helpers.mjs');
+  const url = databaseWith('outage_stop', {
+    clients: [{ client_id: 'svc', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read' }],
+  });
+  const srv = await startServer({ url, env: { TESSERA_SHUTDOWN_TIMEOUT: '3s', TESSERA_REQUEST_TIMEOUT: '60s' } });
+  t.after(async () => { pg('start'); await srv.stop(); });
+
+  pg('stop');
+  const issued = await tokenRequest(srv, { grant_type: 'client_credentials' }, { authorization: basic('svc') });
+  assert.equal(issued.status, 200, 'tokens come from memory; their audit event waits in the queue');
+  const slow = net.connect(srv.port, '127.0.0.1');
+  await new Promise((resolve) => slow.on('connect', resolve));
+  slow.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '); // a request that never finishes
+  slow.on('error', () => {});
+  await new Promise((r) => setTimeout(r, 200));
+
+  const started = Date.now();
+  await srv.stop();
+  const took = Date.now() - started;
+  slow.destroy();
+  t.diagnostic(`stopped in ${took} ms (shutdown_timeout 3 s)`);
+  const log = srv.logs.join('');
+  assert.match(log, /audit: unwritten event [^\n]*token\.issue/, 'the queued event went to the log');
+  assert.ok(took < 5_000, `the stop took ${took} ms`);
+});
