@@ -20,6 +20,10 @@ int ts_admin_start(const ts_app_t *app, const ts_kek_t *kek, ts_admin_t **out, c
 /** stops accepting, lets requests in progress finish (at most shutdown_timeout), joins the thread and frees
  *  everything; NULL is a no-op */
 void ts_admin_stop(ts_admin_t *admin);
+/** SIGHUP: reads the admin certificate and key again and hands them to the admin thread (new connections use them;
+ *  open ones keep theirs). 0 (also when there is no admin listener or it has no TLS), or -1 with err: the current
+ *  certificate stays. Call on the main thread. */
+int ts_admin_reload_tls(ts_admin_t *admin, char *err, size_t errlen);
 
 /* Who called: from a verified access token of this server, judged at this moment. */
 typedef struct st_ts_admin_caller_t {

@@ -39,9 +39,11 @@ struct st_ts_admin_t {
     sem_t ready; /* posted by the admin thread once its context can take the stop message */
 };
 
-typedef struct st_stop_msg_t {
+/* to the admin thread: stop, or (ssl_ctx set) take this TLS context for new connections */
+typedef struct st_control_msg_t {
     h2o_multithread_message_t super;
-} stop_msg_t;
+    SSL_CTX *ssl_ctx; /* one reference, owned by the message */
+} control_msg_t;
 
 /* ---- routing --------------------------------------------------------------------------------------- */
 
@@ -465,13 +467,23 @@ static void on_stop_poll(h2o_timeout_entry_t *entry)
 static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     ts_worker_t *w = H2O_STRUCT_FROM_MEMBER(ts_worker_t, control, receiver);
+    ts_admin_t *admin = H2O_STRUCT_FROM_MEMBER(ts_admin_t, w, w);
+    int stop = 0;
 
     while (!h2o_linklist_is_empty(messages)) {
-        stop_msg_t *msg = H2O_STRUCT_FROM_MEMBER(stop_msg_t, super.link, messages->next);
+        control_msg_t *msg = H2O_STRUCT_FROM_MEMBER(control_msg_t, super.link, messages->next);
         h2o_linklist_unlink(&msg->super.link); /* NOLINT(clang-analyzer-unix.Malloc): unlink advances messages->next */
+        if (msg->ssl_ctx != NULL) {
+            /* live SSL objects hold their own reference to the context they were made from */
+            SSL_CTX *old = admin->ssl_ctx;
+            admin->ssl_ctx = w->accept_ctx.ssl_ctx = msg->ssl_ctx;
+            SSL_CTX_free(old);
+        } else {
+            stop = 1;
+        }
         free(msg);
     }
-    if (w->stopping)
+    if (!stop || w->stopping)
         return;
     w->stopping = 1;
     if (!w->accept_paused)
@@ -648,9 +660,28 @@ int ts_admin_start(const ts_app_t *app, const ts_kek_t *kek, ts_admin_t **out, c
     return 0;
 }
 
+int ts_admin_reload_tls(ts_admin_t *admin, char *err, size_t errlen)
+{
+    control_msg_t *msg;
+    SSL_CTX *fresh;
+
+    if (admin == NULL || !admin->app.tls)
+        return 0;
+    if ((fresh = admin_tls(admin->app.conf, err, errlen)) == NULL)
+        return -1;
+    if ((msg = calloc(1, sizeof(*msg))) == NULL) {
+        SSL_CTX_free(fresh);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    msg->ssl_ctx = fresh;
+    h2o_multithread_send_message(&admin->w.control, &msg->super);
+    return 0;
+}
+
 void ts_admin_stop(ts_admin_t *admin)
 {
-    stop_msg_t *msg;
+    control_msg_t *msg;
 
     if (admin == NULL)
         return;

@@ -35,6 +35,7 @@ struct st_ts_server_t {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     sem_t ready; /* posted by each worker once it can take control messages */
+    ts_admin_t *admin; /* NULL: no admin listener */
 };
 
 typedef enum en_control_t { CONTROL_STOP, CONTROL_SET_TLS } control_t;
@@ -344,25 +345,30 @@ static void send_control(ts_worker_t *w, control_t type, SSL_CTX *ssl_ctx)
     h2o_multithread_send_message(&w->control, &msg->super);
 }
 
+/* SIGHUP: the public listener's certificate, then the admin listener's, each kept when its new files are bad */
 static void reload_tls(ts_server_t *s)
 {
     char err[512];
     SSL_CTX *fresh;
 
     if (s->ssl_ctx == NULL) {
-        ts_log_info("SIGHUP: no TLS configured, nothing to reload");
-        return;
-    }
-    if ((fresh = ts_tls_create(s->conf, err, sizeof(err))) == NULL) {
+        ts_log_info("SIGHUP: no TLS configured on the public listener, nothing to reload there");
+    } else if ((fresh = ts_tls_create(s->conf, err, sizeof(err))) == NULL) {
         ts_log_error("SIGHUP: keeping the current certificate: %s", err);
+    } else {
+        for (unsigned i = 0; i < s->nworkers; ++i) {
+            SSL_CTX_up_ref(fresh);
+            send_control(&s->workers[i], CONTROL_SET_TLS, fresh);
+        }
+        SSL_CTX_free(fresh);
+        ts_log_info("SIGHUP: TLS certificate reloaded");
+    }
+    if (s->admin == NULL || *s->conf->admin_tls_certificate_file == '\0')
         return;
-    }
-    for (unsigned i = 0; i < s->nworkers; ++i) {
-        SSL_CTX_up_ref(fresh);
-        send_control(&s->workers[i], CONTROL_SET_TLS, fresh);
-    }
-    SSL_CTX_free(fresh);
-    ts_log_info("SIGHUP: TLS certificate reloaded");
+    if (ts_admin_reload_tls(s->admin, err, sizeof(err)) != 0)
+        ts_log_error("SIGHUP: admin listener keeping its current certificate: %s", err);
+    else
+        ts_log_info("SIGHUP: admin TLS certificate reloaded");
 }
 
 static void setup_globalconf(ts_server_t *s)
@@ -539,6 +545,7 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
         ts_log_error("%s", err);
         goto out;
     }
+    s.admin = admin; /* for SIGHUP */
     for (unsigned i = 0; i < s.nworkers; ++i) {
         if (s.ssl_ctx != NULL)
             SSL_CTX_up_ref(s.ssl_ctx);
@@ -554,6 +561,7 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
     stop_deadline = mono_ms() + (uint64_t)conf->shutdown_timeout * 1000;
     for (unsigned i = 0; i < s.nworkers; ++i)
         send_control(&s.workers[i], CONTROL_STOP, NULL);
+    s.admin = NULL;
     ts_admin_stop(admin);
     for (unsigned i = 0; i < s.nworkers; ++i)
         pthread_join(s.workers[i].thread, NULL);

@@ -1,4 +1,5 @@
-// TLS: 1.2+ only, HSTS on every response, and SIGHUP swaps the certificate without a restart.
+// TLS: 1.2+ only, HSTS on every response, and SIGHUP swaps the certificate without a restart, on the public
+// listener and on the admin listener.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -6,7 +7,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
 import path from 'node:path';
-import { cli, createDatabase, startServer, waitFor } from './lib.mjs';
+import { cli, createDatabase, freePort, startServer, waitFor } from './lib.mjs';
 
 const dir = fs.mkdtempSync(path.join(process.env.TESSERA_TEST_TMP ?? '/tmp', 'tls-'));
 
@@ -70,4 +71,32 @@ test('TLS with HSTS, no TLS 1.1, and certificate reload on SIGHUP', async (t) =>
   srv.child.kill('SIGHUP');
   await waitFor(() => srv.logs.join('').includes('keeping the current certificate'), 5000, 50);
   assert.equal((await peerCert(srv.port)).cn, 'two');
+});
+
+test('the admin listener reloads its own certificate on SIGHUP, and keeps it when the new one is bad', async (t) => {
+  const url = createDatabase('tls_admin');
+  assert.equal(cli(['migrate'], { env: { DATABASE_URL: url } }).status, 0);
+  const live = { key: path.join(dir, 'admin-live.key'), crt: path.join(dir, 'admin-live.crt') };
+  const one = makeCert('admin-one'), two = makeCert('admin-two');
+  fs.copyFileSync(one.key, live.key);
+  fs.copyFileSync(one.crt, live.crt);
+  const adminPort = await freePort();
+  const srv = await startServer({ url, env: { TESSERA_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+    TESSERA_ADMIN_TLS_CERTIFICATE_FILE: live.crt, TESSERA_ADMIN_TLS_PRIVATE_KEY_FILE: live.key } });
+  t.after(() => srv.stop());
+
+  assert.equal((await peerCert(adminPort)).cn, 'admin-one');
+  fs.copyFileSync(two.key, live.key);
+  fs.copyFileSync(two.crt, live.crt);
+  srv.child.kill('SIGHUP');
+  await waitFor(async () => (await peerCert(adminPort)).cn === 'admin-two', 5000, 50);
+  assert.match(srv.logs.join(''), /SIGHUP: admin TLS certificate reloaded/);
+  assert.equal((await get(adminPort, '/admin/v1/clients')).statusCode, 401, 'served over the new certificate');
+
+  fs.writeFileSync(live.crt, 'not a certificate');
+  srv.child.kill('SIGHUP');
+  await waitFor(() => srv.logs.join('').includes('admin listener keeping its current certificate'), 5000, 50);
+  assert.equal((await peerCert(adminPort)).cn, 'admin-two');
+  const r = await srv.stop();
+  assert.equal(r.code, 0, 'a clean stop after the swaps');
 });
