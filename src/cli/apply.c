@@ -10,7 +10,6 @@
  * The whole file is checked before the database is touched; then everything runs in one transaction
  * (roles, then clients, then users), so a failure leaves the database as it was. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "tessera/cli.h"
 #include "tessera/oauth_metadata.h"
 #include "tessera/records.h"
+#include "tessera/errmsg.h"
 
 #define USAGE "usage: tessera apply FILE.json   (FILE may be - for stdin)"
 #define FILE_MAX (1024 * 1024)
@@ -58,18 +58,6 @@ typedef struct st_plan_t {
     tally_t roles_tally, clients_tally, users_tally;
 } plan_t;
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    /* Flawfinder: ignore (next line) - fmt is checked at each call: the variadic wrapper has a printf format attribute */
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* field names from the file are echoed in messages only when they are plain text */
 static const char *printable(const char *s)
 {
@@ -88,13 +76,13 @@ static int check_fields(json_t *obj, const char *const *allowed, const char *whe
     json_t *value;
 
     if (!json_is_object(obj))
-        return fail(err, errlen, "%s: must be an object", where);
+        return ts_fail(err, errlen, "%s: must be an object", where);
     json_object_foreach(obj, key, value) {
         const char *const *a;
         for (a = allowed; *a != NULL && strcmp(*a, key) != 0; ++a)
             ;
         if (*a == NULL)
-            return fail(err, errlen, "%s: unknown field '%s'", where, printable(key));
+            return ts_fail(err, errlen, "%s: unknown field '%s'", where, printable(key));
     }
     return 0;
 }
@@ -107,11 +95,11 @@ static int get_string(const json_t *obj, const char *key, int required, const ch
 
     *out = NULL;
     if (v == NULL || json_is_null(v))
-        return required ? fail(err, errlen, "%s: %s: required", where, key) : 0;
+        return required ? ts_fail(err, errlen, "%s: %s: required", where, key) : 0;
     if (!json_is_string(v))
-        return fail(err, errlen, "%s: %s: expected a string", where, key);
+        return ts_fail(err, errlen, "%s: %s: expected a string", where, key);
     if (strlen(json_string_value(v)) != json_string_length(v))
-        return fail(err, errlen, "%s: %s: must not contain NUL characters", where, key);
+        return ts_fail(err, errlen, "%s: %s: must not contain NUL characters", where, key);
     *out = json_string_value(v);
     return 0;
 }
@@ -124,7 +112,7 @@ static int get_bool(const json_t *obj, const char *key, int dflt, const char *wh
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_boolean(v))
-        return fail(err, errlen, "%s: %s: expected true or false", where, key);
+        return ts_fail(err, errlen, "%s: %s: expected true or false", where, key);
     *out = json_is_true(v);
     return 0;
 }
@@ -143,18 +131,18 @@ static int get_strings(const json_t *obj, const char *key, size_t max, const cha
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_array(v))
-        return fail(err, errlen, "%s: %s: expected an array of strings", where, key);
+        return ts_fail(err, errlen, "%s: %s: expected an array of strings", where, key);
     if (json_array_size(v) > max)
-        return fail(err, errlen, "%s: %s: more than %zu items", where, key, max);
+        return ts_fail(err, errlen, "%s: %s: more than %zu items", where, key, max);
     if (json_array_size(v) == 0)
         return 0;
     if ((*out = calloc(json_array_size(v), sizeof(char *))) == NULL)
-        return fail(err, errlen, "out of memory");
+        return ts_fail(err, errlen, "out of memory");
     json_array_foreach(v, i, item) {
         if (!json_is_string(item) || strlen(json_string_value(item)) != json_string_length(item)) {
             free(*out);
             *out = NULL;
-            return fail(err, errlen, "%s: %s[%zu]: expected a string", where, key, i);
+            return ts_fail(err, errlen, "%s: %s[%zu]: expected a string", where, key, i);
         }
         (*out)[i] = json_string_value(item);
     }
@@ -183,11 +171,11 @@ static int get_role_names(const json_t *obj, const char *where, ts_strlist_t *ro
     for (size_t i = 0; i < n && ret == 0; ++i) {
         snprintf(field, sizeof(field), "roles[%zu]", i);
         if (ts_oauth_check_role_name(field, names[i], why, sizeof(why)) != 0)
-            ret = fail(err, errlen, "%s: %s", where, why);
+            ret = ts_fail(err, errlen, "%s: %s", where, why);
         else if (ts_strlist_contains(roles, names[i]))
-            ret = fail(err, errlen, "%s: %s: role '%s' is listed twice", where, field, names[i]);
+            ret = ts_fail(err, errlen, "%s: %s: role '%s' is listed twice", where, field, names[i]);
         else if (ts_strlist_push(roles, names[i]) != 0)
-            ret = fail(err, errlen, "out of memory");
+            ret = ts_fail(err, errlen, "out of memory");
     }
     free(names);
     return ret;
@@ -203,9 +191,9 @@ static int get_status(const json_t *obj, const char *where, char **status, int *
     if (s == NULL)
         return 0;
     if (strcmp(s, "active") != 0 && strcmp(s, "disabled") != 0)
-        return fail(err, errlen, "%s: status: expected \"active\" or \"disabled\"", where);
+        return ts_fail(err, errlen, "%s: status: expected \"active\" or \"disabled\"", where);
     if ((*status = strdup(s)) == NULL)
-        return fail(err, errlen, "out of memory");
+        return ts_fail(err, errlen, "out of memory");
     return 0;
 }
 
@@ -214,7 +202,7 @@ static int located(const char *where, char *err, size_t errlen)
 {
     char inner[768];
     snprintf(inner, sizeof(inner), "%s", err);
-    return fail(err, errlen, "%s: %s", where, inner);
+    return ts_fail(err, errlen, "%s: %s", where, inner);
 }
 
 /* ---- parsing the three kinds of object ----------------------------------------------------------- */
@@ -243,7 +231,7 @@ static int parse_role(json_t *obj, size_t index, ts_role_record_t *r, char *err,
     }
     if ((r->name = strdup(name)) == NULL || (description != NULL && (r->description = strdup(description)) == NULL) ||
         push_all(&r->scopes, scopes, nscopes) != 0) {
-        fail(err, errlen, "out of memory");
+        ts_fail(err, errlen, "out of memory");
         goto exit;
     }
     ret = 0;
@@ -272,7 +260,7 @@ static int client_record(const ts_client_metadata_t *md, const json_t *obj, cons
         (md->default_scope != NULL && ts_strlist_split(&c->default_scopes, md->default_scope, ' ') != 0) ||
         (c->id_token_signed_response_alg = strdup(md->id_token_signed_response_alg != NULL ? md->id_token_signed_response_alg
                                                                                             : "RS256")) == NULL)
-        return fail(err, errlen, "out of memory");
+        return ts_fail(err, errlen, "out of memory");
     c->jwks = json_incref((json_t *)md->jwks);
     c->require_pkce = md->require_pkce;
     c->access_token_ttl = (int)md->access_token_ttl;
@@ -327,7 +315,7 @@ static int parse_client(json_t *obj, size_t index, want_client_t *w, char *err, 
     if ((ttl = json_object_get(obj, "access_token_ttl")) != NULL && !json_is_null(ttl)) {
         if (!json_is_integer(ttl) || json_integer_value(ttl) < TS_ACCESS_TOKEN_TTL_MIN ||
             json_integer_value(ttl) > TS_ACCESS_TOKEN_TTL_MAX) {
-            fail(err, errlen, "%s: access_token_ttl: expected an integer from %d to %d (seconds), or null for the server default",
+            ts_fail(err, errlen, "%s: access_token_ttl: expected an integer from %d to %d (seconds), or null for the server default",
                  where, TS_ACCESS_TOKEN_TTL_MIN, TS_ACCESS_TOKEN_TTL_MAX);
             goto exit;
         }
@@ -362,7 +350,7 @@ static int parse_user(json_t *obj, size_t index, want_user_t *w, char *err, size
         get_string(obj, "email", 0, where, &email, err, errlen) != 0 || get_string(obj, "name", 0, where, &name, err, errlen) != 0)
         return -1;
     if (w->password != NULL && (strlen(w->password) < PASSWORD_MIN || strlen(w->password) > TS_PASSWORD_MAX))
-        return fail(err, errlen, "%s: password: must have %d to %d characters", where, PASSWORD_MIN, TS_PASSWORD_MAX);
+        return ts_fail(err, errlen, "%s: password: must have %d to %d characters", where, PASSWORD_MIN, TS_PASSWORD_MAX);
     if ((email != NULL && ts_oauth_check_email("email", email, err, errlen) != 0) ||
         (name != NULL && ts_oauth_check_text("name", name, NAME_MAX_CHARS, err, errlen) != 0))
         return located(where, err, errlen);
@@ -371,7 +359,7 @@ static int parse_user(json_t *obj, size_t index, want_user_t *w, char *err, size
         return -1;
     if ((u->username = strdup(username)) == NULL || (email != NULL && (u->email = strdup(email)) == NULL) ||
         (name != NULL && (u->name = strdup(name)) == NULL))
-        return fail(err, errlen, "out of memory");
+        return ts_fail(err, errlen, "out of memory");
     return 0;
 }
 
@@ -395,7 +383,7 @@ static int check_unique(const char **names, size_t n, int nocase, const char *wh
     qsort(names, n, sizeof(*names), cmp);
     for (size_t i = 1; i < n; ++i)
         if (cmp(&names[i - 1], &names[i]) == 0)
-            return fail(err, errlen, "%s '%s' is described twice%s", what, names[i], nocase ? " (names ignore case)" : "");
+            return ts_fail(err, errlen, "%s '%s' is described twice%s", what, names[i], nocase ? " (names ignore case)" : "");
     return 0;
 }
 
@@ -407,7 +395,7 @@ static const json_t *get_array(json_t *doc, const char *key, size_t *n, char *er
     if (v == NULL)
         return NULL;
     if (!json_is_array(v)) {
-        fail(err, errlen, "%s: expected an array", key);
+        ts_fail(err, errlen, "%s: expected an array", key);
         return v;
     }
     *n = json_array_size(v);
@@ -424,11 +412,11 @@ static int parse_plan(plan_t *p, char *err, size_t errlen)
 
     err[0] = '\0';
     if (!json_is_object(p->doc))
-        return fail(err, errlen, "the file must hold an object {\"roles\": [...], \"clients\": [...], \"users\": [...]}");
+        return ts_fail(err, errlen, "the file must hold an object {\"roles\": [...], \"clients\": [...], \"users\": [...]}");
     if (check_fields(p->doc, top, "the file", err, errlen) != 0) {
         char inner[256];
         snprintf(inner, sizeof(inner), "%s", err);
-        return fail(err, errlen, "%s (expected only roles, clients and users)", inner);
+        return ts_fail(err, errlen, "%s (expected only roles, clients and users)", inner);
     }
     roles = get_array(p->doc, "roles", &p->num_roles, err, errlen);
     clients = get_array(p->doc, "clients", &p->num_clients, err, errlen);
@@ -436,12 +424,12 @@ static int parse_plan(plan_t *p, char *err, size_t errlen)
     if (err[0] != '\0')
         return -1;
     if (p->num_roles + p->num_clients + p->num_users > OBJECTS_MAX)
-        return fail(err, errlen, "the file describes more than %d objects", OBJECTS_MAX);
+        return ts_fail(err, errlen, "the file describes more than %d objects", OBJECTS_MAX);
     if ((p->num_roles != 0 && (p->roles = calloc(p->num_roles, sizeof(*p->roles))) == NULL) ||
         (p->num_clients != 0 && (p->clients = calloc(p->num_clients, sizeof(*p->clients))) == NULL) ||
         (p->num_users != 0 && (p->users = calloc(p->num_users, sizeof(*p->users))) == NULL) ||
         (names = calloc(OBJECTS_MAX + 1, sizeof(*names))) == NULL)
-        return fail(err, errlen, "out of memory");
+        return ts_fail(err, errlen, "out of memory");
 
     for (i = 0; i < p->num_roles; ++i) {
         if (parse_role(json_array_get(roles, i), i, &p->roles[i], err, errlen) != 0)
@@ -566,12 +554,12 @@ static int secret_hash(plan_t *p, const want_client_t *w, char hash[TS_SECRET_HA
         ts_secret_hash(&p->hasher, w->secret, strlen(w->secret), hash);
     } else {
         if (ts_crypto_handle_new(TS_PREFIX_CLIENT_SECRET, secret, sizeof(secret)) != 0)
-            return fail(err, errlen, "cannot generate a client secret");
+            return ts_fail(err, errlen, "cannot generate a client secret");
         ts_secret_hash(&p->hasher, secret, strlen(secret), hash);
         json_object_set_new(p->new_secrets, w->rec.client_id, json_string(secret));
         ts_crypto_cleanse(secret, sizeof(secret));
     }
-    return hash[0] != '\0' ? 0 : fail(err, errlen, "cannot hash the client secret");
+    return hash[0] != '\0' ? 0 : ts_fail(err, errlen, "cannot hash the client secret");
 }
 
 /* Brings the stored secrets in line with the file; *changed is set when it wrote anything. */
@@ -624,7 +612,7 @@ static int apply_client(ts_pgconn_t *db, plan_t *p, want_client_t *w, char *err,
     if (ret != 0)
         return -1;
     if (!w->has_status && (w->rec.status = strdup(have.status)) == NULL) {
-        ret = fail(err, errlen, "out of memory");
+        ret = ts_fail(err, errlen, "out of memory");
         goto exit;
     }
     if (client_differs(&w->rec, &have)) {
@@ -646,7 +634,7 @@ exit:
 static int hash_password(const char *pw, char *hash, size_t cap, char *err, size_t errlen)
 {
     if (ts_password_hash(pw, strlen(pw), hash, cap) != 0)
-        return fail(err, errlen, "cannot hash the password");
+        return ts_fail(err, errlen, "cannot hash the password");
     return 0;
 }
 
@@ -658,7 +646,7 @@ static int apply_user(ts_pgconn_t *db, plan_t *p, want_user_t *w, char *err, siz
 
     if ((ret = ts_store_user_get(db, w->rec.username, &have, err, errlen)) == TS_STORE_NOT_FOUND) {
         if (w->password == NULL)
-            return fail(err, errlen, "password: required to create the user");
+            return ts_fail(err, errlen, "password: required to create the user");
         if (hash_password(w->password, hash, sizeof(hash), err, errlen) != 0 ||
             ts_store_user_create(db, &w->rec, hash, NULL, err, errlen) != 0)
             return -1;
@@ -670,7 +658,7 @@ static int apply_user(ts_pgconn_t *db, plan_t *p, want_user_t *w, char *err, siz
     /* the file cannot say whether an address was verified: keep what is known */
     w->rec.email_verified = have.email_verified && same_str(w->rec.email, have.email);
     if (!w->has_status && (w->rec.status = strdup(have.status)) == NULL) {
-        ret = fail(err, errlen, "out of memory");
+        ret = ts_fail(err, errlen, "out of memory");
         goto exit;
     }
     if (!same_str(w->rec.email, have.email) || !same_str(w->rec.name, have.name) || !same_str(w->rec.status, have.status) ||
@@ -754,20 +742,20 @@ static json_t *load_document(const char *path, char *err, size_t errlen)
     size_t n;
 
     if (fp == NULL) {
-        fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        ts_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     if ((buf = malloc(FILE_MAX + 1)) == NULL) {
-        fail(err, errlen, "out of memory");
+        ts_fail(err, errlen, "out of memory");
         goto exit;
     }
     n = fread(buf, 1, FILE_MAX + 1, fp);
     if (ferror(fp)) {
-        fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        ts_fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
     } else if (n > FILE_MAX) {
-        fail(err, errlen, "%s is larger than %d bytes", path, FILE_MAX);
+        ts_fail(err, errlen, "%s is larger than %d bytes", path, FILE_MAX);
     } else if ((doc = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-        fail(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+        ts_fail(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
     }
     /* the buffer holds whatever secrets and passwords the file carries */
     ts_crypto_cleanse(buf, n);

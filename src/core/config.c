@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 #include "tessera/config.h"
 #include "tessera/oauth_metadata.h"
+#include "tessera/errmsg.h"
 
 typedef enum en_type_t { T_STRING, T_BOOL, T_UINT, T_DURATION, T_SIZE, T_LOGLEVEL } type_t;
 
@@ -81,17 +81,6 @@ static const config_row_t rows[] = {
 };
 
 #define MAX_LINE 4096
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    /* Flawfinder: ignore (next line) - fmt is checked at each call: the variadic wrapper has a printf format attribute */
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static const config_row_t *find_row(const char *key)
 {
@@ -191,15 +180,15 @@ int ts_config_set(ts_config_t *c, const char *key, const char *value, ts_config_
     char *field = (char *)c + (row != NULL ? row->offset : 0);
 
     if (row == NULL)
-        return fail(err, errlen, "unknown configuration key '%s'", key);
+        return ts_fail(err, errlen, "unknown configuration key '%s'", key);
     if (strlen(value) >= MAX_LINE || has_control_chars(value))
-        return fail(err, errlen, "%s: value has control characters or is too long", key);
+        return ts_fail(err, errlen, "%s: value has control characters or is too long", key);
 
     switch (row->type) {
     case T_STRING: {
         char *copy = strdup(value);
         if (copy == NULL)
-            return fail(err, errlen, "%s: out of memory", key);
+            return ts_fail(err, errlen, "%s: out of memory", key);
         free(*(char **)field);
         /* not a leak: copy goes into the row's field (freed by ts_config_dispose()); gcc 12's analyzer loses it at the offset */
 #ifndef __clang__
@@ -218,20 +207,20 @@ int ts_config_set(ts_config_t *c, const char *key, const char *value, ts_config_
     }
     case T_BOOL:
         if (parse_bool(value, (int *)field) != 0)
-            return fail(err, errlen, "%s: expected yes or no, got '%s'", key, value);
+            return ts_fail(err, errlen, "%s: expected yes or no, got '%s'", key, value);
         return 0;
     case T_UINT: {
         unsigned long long v;
         const char *rest;
         if (parse_uint(value, row->max, &v, &rest) != 0 || *rest != '\0' || v < row->min)
-            return fail(err, errlen, "%s: expected a whole number from %llu to %llu, got '%s'", key, row->min, row->max, value);
+            return ts_fail(err, errlen, "%s: expected a whole number from %llu to %llu, got '%s'", key, row->min, row->max, value);
         *(unsigned *)field = (unsigned)v;
         return 0;
     }
     case T_DURATION: {
         unsigned v;
         if (ts_config_parse_duration(value, (unsigned)row->max, &v) != 0 || v < row->min)
-            return fail(err, errlen, "%s: expected a duration (like 30s, 15m, 12h, 7d) from %llus to %llus, got '%s'", key, row->min,
+            return ts_fail(err, errlen, "%s: expected a duration (like 30s, 15m, 12h, 7d) from %llus to %llus, got '%s'", key, row->min,
                         row->max, value);
         *(unsigned *)field = v;
         return 0;
@@ -239,17 +228,17 @@ int ts_config_set(ts_config_t *c, const char *key, const char *value, ts_config_
     case T_SIZE: {
         size_t v;
         if (ts_config_parse_size(value, (size_t)row->max, &v) != 0 || v < row->min)
-            return fail(err, errlen, "%s: expected a size (like 16k) from %llu to %llu bytes, got '%s'", key, row->min, row->max,
+            return ts_fail(err, errlen, "%s: expected a size (like 16k) from %llu to %llu bytes, got '%s'", key, row->min, row->max,
                         value);
         *(size_t *)field = v;
         return 0;
     }
     case T_LOGLEVEL:
         if (ts_log_level_parse(value, (ts_log_level_t *)field) != 0)
-            return fail(err, errlen, "%s: expected debug, info, warn or error, got '%s'", key, value);
+            return ts_fail(err, errlen, "%s: expected debug, info, warn or error, got '%s'", key, value);
         return 0;
     }
-    return fail(err, errlen, "%s: unsupported type", key);
+    return ts_fail(err, errlen, "%s: unsupported type", key);
 }
 
 static char *trim(char *s)
@@ -270,11 +259,11 @@ static int load_file(ts_config_t *c, const char *path, char *err, size_t errlen)
     int ret = 0;
 
     if (fp == NULL)
-        return fail(err, errlen, "cannot open configuration file %s: %s", path, strerror(errno));
+        return ts_fail(err, errlen, "cannot open configuration file %s: %s", path, strerror(errno));
     while (fgets(line, sizeof(line), fp) != NULL) {
         ++lineno;
         if (strchr(line, '\n') == NULL && !feof(fp)) {
-            ret = fail(err, errlen, "%s:%u: line too long", path, lineno);
+            ret = ts_fail(err, errlen, "%s:%u: line too long", path, lineno);
             break;
         }
         char *s = trim(line);
@@ -287,7 +276,7 @@ static int load_file(ts_config_t *c, const char *path, char *err, size_t errlen)
             *value++ = '\0';
         value = trim(value);
         if (ts_config_set(c, key, value, TS_CONFIG_FILE, msg, sizeof(msg)) != 0) {
-            ret = fail(err, errlen, "%s:%u: %s", path, lineno, msg);
+            ret = ts_fail(err, errlen, "%s:%u: %s", path, lineno, msg);
             break;
         }
     }
@@ -306,11 +295,11 @@ static int load_env(ts_config_t *c, char *err, size_t errlen)
             *p = (char)toupper((unsigned char)*p);
         /* Flawfinder: ignore (next line) - TESSERA_<KEY> overrides by design; ts_config_set() validates them */
         if ((v = getenv(envname)) != NULL && ts_config_set(c, rows[i].name, v, TS_CONFIG_ENV, msg, sizeof(msg)) != 0)
-            return fail(err, errlen, "environment %s: %s", envname, msg);
+            return ts_fail(err, errlen, "environment %s: %s", envname, msg);
     }
     /* Flawfinder: ignore (next line) - documented; validated by ts_config_set() */
     if ((v = getenv("DATABASE_URL")) != NULL && *v != '\0' && ts_config_set(c, "database", v, TS_CONFIG_ENV, msg, sizeof(msg)) != 0)
-        return fail(err, errlen, "environment DATABASE_URL: %s", msg);
+        return ts_fail(err, errlen, "environment DATABASE_URL: %s", msg);
     return 0;
 }
 
@@ -340,11 +329,11 @@ static int check_alerts(const ts_config_t *c, char *err, size_t errlen)
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i)
         if (ts_config_parse_threshold(values[i], &n, &w) != 0)
-            return fail(err, errlen, "%s: expected COUNT/WINDOW (more than COUNT events in WINDOW, like 50/10m) or off, got '%s'",
+            return ts_fail(err, errlen, "%s: expected COUNT/WINDOW (more than COUNT events in WINDOW, like 50/10m) or off, got '%s'",
                         names[i], values[i]);
     if (*url != '\0' && ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || strpbrk(url, " \"<>\\") != NULL ||
                          strlen(url) > 1024))
-        return fail(err, errlen, "alert_webhook_url: expected an http:// or https:// URL, got '%s'", url);
+        return ts_fail(err, errlen, "alert_webhook_url: expected an http:// or https:// URL, got '%s'", url);
     return 0;
 }
 
@@ -362,22 +351,22 @@ static int parse_host_port(const char *key, const char *value, char **host, unsi
     if (*s == '[') {
         const char *close = strchr(s, ']');
         if (close == NULL || close[1] != ':')
-            return fail(err, errlen, "%s: expected [address]:port, got '%s'", key, value);
+            return ts_fail(err, errlen, "%s: expected [address]:port, got '%s'", key, value);
         ++s;
         hostlen = (size_t)(close - s);
         colon = close + 1;
     } else {
         if ((colon = strrchr(s, ':')) == NULL || memchr(s, ':', (size_t)(colon - s)) != NULL)
-            return fail(err, errlen, "%s: expected address:port, got '%s'", key, value);
+            return ts_fail(err, errlen, "%s: expected address:port, got '%s'", key, value);
         hostlen = (size_t)(colon - s);
     }
     unsigned long long port;
     const char *rest;
     if (hostlen == 0 || parse_uint(colon + 1, 65535, &port, &rest) != 0 || *rest != '\0' || port == 0)
-        return fail(err, errlen, "%s: expected address:port with a port from 1 to 65535, got '%s'", key, value);
+        return ts_fail(err, errlen, "%s: expected address:port with a port from 1 to 65535, got '%s'", key, value);
     free(*host);
     if ((*host = strndup(s, hostlen)) == NULL)
-        return fail(err, errlen, "%s: out of memory", key);
+        return ts_fail(err, errlen, "%s: out of memory", key);
     *port_out = (unsigned)port;
     return 0;
 }
@@ -394,21 +383,21 @@ static int check_admin(ts_config_t *c, char *err, size_t errlen)
     int has_cert = *c->admin_tls_certificate_file != '\0', has_key = *c->admin_tls_private_key_file != '\0';
 
     if (has_cert != has_key)
-        return fail(err, errlen, "%s: admin TLS needs both admin_tls_certificate_file and admin_tls_private_key_file",
+        return ts_fail(err, errlen, "%s: admin TLS needs both admin_tls_certificate_file and admin_tls_private_key_file",
                     has_cert ? "admin_tls_private_key_file" : "admin_tls_certificate_file");
     if (*c->admin_listen == '\0')
         return 0;
     if (parse_host_port("admin_listen", c->admin_listen, &c->admin_listen_host, &c->admin_listen_port, err, errlen) != 0)
         return -1;
     if (!has_cert && !c->behind_tls_proxy && !ts_config_host_is_loopback(c->admin_listen_host))
-        return fail(err, errlen,
+        return ts_fail(err, errlen,
                     "admin_listen: refusing plain HTTP on non-loopback address '%s'; configure admin_tls_certificate_file "
                     "and admin_tls_private_key_file, or set behind_tls_proxy yes",
                     c->admin_listen_host);
     /* the default one then finds its address taken at start-up, and the server runs without the admin API */
     if (c->admin_listen_source != TS_CONFIG_DEFAULT && strcmp(c->admin_listen_host, c->listen_host) == 0 &&
         c->admin_listen_port == c->listen_port)
-        return fail(err, errlen, "admin_listen: must differ from listen ('%s')", c->listen);
+        return ts_fail(err, errlen, "admin_listen: must differ from listen ('%s')", c->listen);
     return 0;
 }
 
@@ -421,18 +410,18 @@ static int check_issuer(const ts_config_t *c, char *err, size_t errlen)
     else if (strncmp(iss, "http://", 7) == 0)
         host = iss + 7;
     else
-        return fail(err, errlen, "issuer: must be an https URL, got '%s'", iss);
+        return ts_fail(err, errlen, "issuer: must be an https URL, got '%s'", iss);
     if (*host == '\0' || strpbrk(iss, "?#") != NULL || iss[strlen(iss) - 1] == '/' || strpbrk(iss, " \"<>\\") != NULL)
-        return fail(err, errlen, "issuer: must be an absolute URL without query, fragment or trailing slash, got '%s'", iss);
+        return ts_fail(err, errlen, "issuer: must be an absolute URL without query, fragment or trailing slash, got '%s'", iss);
     if (host == iss + 7) {
         char h[256];
         size_t n = strcspn(host, ":/");
         if (n >= sizeof(h))
-            return fail(err, errlen, "issuer: host too long");
+            return ts_fail(err, errlen, "issuer: host too long");
         memcpy(h, host, n); /* Flawfinder: ignore - n < sizeof(h) checked above */
         h[n] = '\0';
         if (strcmp(h, "[::1]") != 0 && !ts_config_host_is_loopback(h))
-            return fail(err, errlen, "issuer: plain http is only allowed for a loopback host, got '%s'", iss);
+            return ts_fail(err, errlen, "issuer: plain http is only allowed for a loopback host, got '%s'", iss);
     }
     return 0;
 }
@@ -440,15 +429,15 @@ static int check_issuer(const ts_config_t *c, char *err, size_t errlen)
 static int check_all(ts_config_t *c, char *err, size_t errlen)
 {
     if (strcmp(c->access_token_alg, "ES256") != 0 && strcmp(c->access_token_alg, "RS256") != 0)
-        return fail(err, errlen, "access_token_alg: expected ES256 or RS256, got '%s'", c->access_token_alg);
+        return ts_fail(err, errlen, "access_token_alg: expected ES256 or RS256, got '%s'", c->access_token_alg);
     if (check_issuer(c, err, errlen) != 0 || parse_listen(c, err, errlen) != 0)
         return -1;
     int has_cert = *c->tls_certificate_file != '\0', has_key = *c->tls_private_key_file != '\0';
     if (has_cert != has_key)
-        return fail(err, errlen, "%s: TLS needs both tls_certificate_file and tls_private_key_file",
+        return ts_fail(err, errlen, "%s: TLS needs both tls_certificate_file and tls_private_key_file",
                     has_cert ? "tls_private_key_file" : "tls_certificate_file");
     if (!has_cert && !c->behind_tls_proxy && !ts_config_host_is_loopback(c->listen_host))
-        return fail(err, errlen,
+        return ts_fail(err, errlen,
                     "listen: refusing plain HTTP on non-loopback address '%s'; configure TLS or set behind_tls_proxy yes",
                     c->listen_host);
     if (check_alerts(c, err, errlen) != 0)

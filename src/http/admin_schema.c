@@ -1,24 +1,12 @@
 /* Request bodies of the admin API against their declared schemas (src/http/admin_schema.h). The formats reuse
  * the validators of what operators register (src/oauth/client_metadata.c), so the admin API, `tessera apply`
  * and the CLI accept exactly the same values. */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "http/admin_schema.h"
 #include "tessera/oauth_metadata.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    /* Flawfinder: ignore (next line) - fmt is checked at each call: the variadic wrapper has a printf format attribute */
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#include "tessera/errmsg.h"
 
 /* a member name from the body is echoed only when it is short plain text */
 static const char *printable(const char *s)
@@ -67,7 +55,7 @@ static int check_enum(const char *field, const char *s, const char *const *value
     list[0] = '\0';
     for (const char *const *v = values; *v != NULL && off < sizeof(list); ++v)
         off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", v == values ? "" : ", ", *v);
-    return fail(err, errlen, "%s: expected one of: %s", field, list);
+    return ts_fail(err, errlen, "%s: expected one of: %s", field, list);
 }
 
 /* the string s (len bytes, no NUL inside) of field, by its format; where names it in messages */
@@ -84,7 +72,7 @@ static int check_format(const char *where, ts_admin_format_t format, const char 
             return 0;
         /* its message names client_id itself: name the field this value is in instead */
         const char *what = strncmp(inner, "client_id: ", 11) == 0 ? inner + 11 : inner;
-        return fail(err, errlen, "%s: %s", where, what);
+        return ts_fail(err, errlen, "%s: %s", where, what);
     }
     case TS_ADMIN_URI:
         return ts_oauth_check_redirect_uri(where, s, err, errlen);
@@ -98,12 +86,12 @@ static int check_format(const char *where, ts_admin_format_t format, const char 
         return ts_oauth_check_scope(where, s, err, errlen);
     case TS_ADMIN_SCOPE_TOKEN:
         if (strchr(s, ' ') != NULL)
-            return fail(err, errlen, "%s: one scope per item, without spaces", where);
+            return ts_fail(err, errlen, "%s: one scope per item, without spaces", where);
         return ts_oauth_check_scope(where, s, err, errlen);
     case TS_ADMIN_JWKS:
-        return fail(err, errlen, "%s: expected an object", where);
+        return ts_fail(err, errlen, "%s: expected an object", where);
     }
-    return fail(err, errlen, "%s: unsupported format", where);
+    return ts_fail(err, errlen, "%s: unsupported format", where);
 }
 
 static int check_string(const ts_admin_field_t *f, const char *where, const json_t *v, size_t min, size_t max, char *err,
@@ -113,14 +101,14 @@ static int check_string(const ts_admin_field_t *f, const char *where, const json
     size_t len = json_string_length(v), chars;
 
     if (strlen(s) != len)
-        return fail(err, errlen, "%s: must not contain NUL characters", where);
+        return ts_fail(err, errlen, "%s: must not contain NUL characters", where);
     chars = utf8_chars(s, len);
     if (chars == 0 && min != 0)
-        return fail(err, errlen, "%s: must not be empty", where);
+        return ts_fail(err, errlen, "%s: must not be empty", where);
     if (chars < min)
-        return fail(err, errlen, "%s: shorter than %zu characters", where, min);
+        return ts_fail(err, errlen, "%s: shorter than %zu characters", where, min);
     if (max != 0 && chars > max)
-        return fail(err, errlen, "%s: longer than %zu characters", where, max);
+        return ts_fail(err, errlen, "%s: longer than %zu characters", where, max);
     if (f->enum_values != NULL)
         return check_enum(where, s, f->enum_values, err, errlen);
     return check_format(where, f->format, s, err, errlen);
@@ -145,25 +133,25 @@ static int check_field(const ts_admin_field_t *f, const json_t *v, char *err, si
         if (!json_is_integer(v))
             break;
         if (json_integer_value(v) < f->imin || json_integer_value(v) > f->imax)
-            return fail(err, errlen, "%s: expected an integer from %lld to %lld", f->name, f->imin, f->imax);
+            return ts_fail(err, errlen, "%s: expected an integer from %lld to %lld", f->name, f->imin, f->imax);
         return 0;
     case TS_ADMIN_STRINGS:
         if (!json_is_array(v))
             break;
         if (json_array_size(v) < f->min)
-            return fail(err, errlen, "%s: needs at least %zu item(s)", f->name, f->min);
+            return ts_fail(err, errlen, "%s: needs at least %zu item(s)", f->name, f->min);
         if (f->max != 0 && json_array_size(v) > f->max)
-            return fail(err, errlen, "%s: more than %zu items", f->name, f->max);
+            return ts_fail(err, errlen, "%s: more than %zu items", f->name, f->max);
         json_array_foreach(v, i, item)
         {
             snprintf(where, sizeof(where), "%s[%zu]", f->name, i);
             if (!json_is_string(item))
-                return fail(err, errlen, "%s: expected a string", where);
+                return ts_fail(err, errlen, "%s: expected a string", where);
             if (check_string(f, where, item, 1, f->item_max, err, errlen) != 0)
                 return -1;
             for (size_t j = 0; j < i; ++j)
                 if (json_equal(json_array_get(v, j), item))
-                    return fail(err, errlen, "%s: repeats %s[%zu]", where, f->name, j);
+                    return ts_fail(err, errlen, "%s: repeats %s[%zu]", where, f->name, j);
         }
         return 0;
     case TS_ADMIN_OBJECT:
@@ -173,7 +161,7 @@ static int check_field(const ts_admin_field_t *f, const json_t *v, char *err, si
             return ts_oauth_check_jwks(f->name, v, NULL, err, errlen);
         return 0;
     }
-    return fail(err, errlen, "%s: expected %s%s", f->name, type_name(f->type), (f->flags & TS_ADMIN_NULLABLE) ? " or null" : "");
+    return ts_fail(err, errlen, "%s: expected %s%s", f->name, type_name(f->type), (f->flags & TS_ADMIN_NULLABLE) ? " or null" : "");
 }
 
 /* the row of schema that names key, or NULL */
@@ -193,10 +181,10 @@ static int check_present(const ts_admin_field_t *f, const json_t *body, char *er
 
     if (v == NULL || (json_is_null(v) && !(f->flags & TS_ADMIN_NULLABLE))) {
         if (f->flags & TS_ADMIN_REQUIRED)
-            return fail(err, errlen, "%s: required", f->name);
+            return ts_fail(err, errlen, "%s: required", f->name);
         if (v == NULL)
             return 0;
-        return fail(err, errlen, "%s: expected %s", f->name, type_name(f->type));
+        return ts_fail(err, errlen, "%s: expected %s", f->name, type_name(f->type));
     }
     return json_is_null(v) ? 0 : check_field(f, v, err, errlen);
 }
@@ -208,12 +196,12 @@ int ts_admin_schema_check(const ts_admin_schema_t *schema, const json_t *body, c
     const json_t *v;
 
     if (!json_is_object(body))
-        return fail(err, errlen, "body: expected a JSON object");
+        return ts_fail(err, errlen, "body: expected a JSON object");
     /* unknown members first: a misspelt optional field must not pass as "not given" */
     json_object_foreach((json_t *)body, key, v)
     {
         if (!schema->ignore_unknown && find_field(schema, key) == NULL)
-            return fail(err, errlen, "%s: unknown field", printable(key));
+            return ts_fail(err, errlen, "%s: unknown field", printable(key));
     }
     for (size_t t = 0; t < 2; ++t)
         for (const ts_admin_field_t *f = tables[t]; f != NULL && f->name != NULL; ++f)
@@ -228,12 +216,12 @@ json_t *ts_admin_schema_parse(const ts_admin_schema_t *schema, const char *text,
     json_t *body;
 
     if (len > TS_ADMIN_BODY_MAX) {
-        fail(err, errlen, "body: larger than %d bytes", TS_ADMIN_BODY_MAX);
+        ts_fail(err, errlen, "body: larger than %d bytes", TS_ADMIN_BODY_MAX);
         return NULL;
     }
     /* a repeated member would let two readers of one body see different values */
     if ((body = json_loadb(text != NULL ? text : "", len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-        fail(err, errlen, "body: not valid JSON (%s at line %d, column %d)",
+        ts_fail(err, errlen, "body: not valid JSON (%s at line %d, column %d)",
              strstr(jerr.text, "duplicate") != NULL ? "a member is repeated" : "syntax error", jerr.line, jerr.column);
         return NULL;
     }
