@@ -51,7 +51,7 @@ typedef struct st_ts_worker_t {
     ts_jwt_cache_t *jwt_cache; /* tokens this thread has verified */
     struct st_ts_offload_return_t *offload_return; /* finished password checks come back to this loop */
     size_t conns; /* open client connections, for the graceful stop */
-    h2o_linklist_t open_conns; /* each one (server.c's conn_t), to close the idle ones when stopping */
+    h2o_linklist_t open_conns; /* each one (conns.c's conn_t), to close the idle ones when stopping */
     size_t max_conns;   /* this thread's share of max_connections: at it, the listener pauses */
     int accept_paused;  /* the listener is not being read: at max_conns, or out of descriptors */
     uint64_t warmup_until; /* not accepting yet: waiting for the database connections until then (0: done) */
@@ -75,6 +75,10 @@ static inline ts_worker_t *ts_http_worker(h2o_req_t *req)
 /** runs the server until SIGTERM/SIGINT (graceful stop) ; SIGHUP reloads the TLS certificate. kek is for the
  *  admin API's key rotation. 0 on a clean stop. */
 int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t *kek, const ts_secret_hasher_t *hasher);
+/** blocks SIGTERM, SIGINT and SIGHUP in the calling thread, and so in every thread it starts afterwards, for
+ *  ts_server_run's sigwait alone to take them. Call it before the first thread starts: a thread that does not
+ *  block them would get one that arrives while the main thread is busy, and SIGHUP's default ends the process. */
+void ts_server_block_signals(void);
 /** empties libh2o's per-thread caches, which it never frees; called last on a loop thread (server.c) */
 void ts_http__release_thread_caches(void);
 

@@ -14,6 +14,7 @@ int ts_cli_serve(ts_cli_t *cli, int argc, char **argv)
 
     if (argc > 1)
         return ts_cli_usage("usage: tessera serve");
+    ts_server_block_signals(); /* before the sync thread and the password threads start */
     if (ts_cli_load_kek(cli) != 0)
         return TS_EXIT_FAILURE;
     if (ts_snapshots_init(&snaps) != 0)

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <h2o/multithread.h>
 #include "http/admin.h"
+#include "http/conns.h"
 #include "tessera/audit.h"
 #include "http/audit_http.h"
 #include "http/ratelimit_http.h"
@@ -385,12 +386,6 @@ ts_admin_stats_t ts_admin__stats(const ts_admin_t *admin)
 
 /* ---- connections and the loop --------------------------------------------------------------------- */
 
-typedef struct st_conn_t {
-    h2o_linklist_t link; /* in w.open_conns */
-    h2o_socket_t *sock;
-    ts_worker_t *w;
-} conn_t;
-
 static void on_accept(h2o_socket_t *listener, const char *err);
 
 static void resume_accepting(ts_worker_t *w)
@@ -399,16 +394,6 @@ static void resume_accepting(ts_worker_t *w)
         return;
     w->accept_paused = 0;
     h2o_socket_read_start(w->listener, on_accept);
-}
-
-static void on_conn_close(void *data)
-{
-    conn_t *c = data;
-    ts_worker_t *w = c->w;
-    h2o_linklist_unlink(&c->link);
-    free(c);
-    w->conns--;
-    resume_accepting(w);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -426,28 +411,8 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         }
         if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
             return;
-        conn_t *c = malloc(sizeof(*c));
-        if (c == NULL) {
-            h2o_socket_close(sock);
+        if (ts_conns_accept(w, sock, resume_accepting) != 0)
             return;
-        }
-        *c = (conn_t){.sock = sock, .w = w};
-        h2o_linklist_insert(&w->open_conns, &c->link);
-        w->conns++;
-        sock->on_close.cb = on_conn_close;
-        sock->on_close.data = c;
-        h2o_accept(&w->accept_ctx, sock);
-    }
-}
-
-/* as in server.c: an idle keep-alive connection (waiting to read, nothing of a request arrived) has its read
- * side shut, which h2o takes as the client closing */
-static void close_idle_conns(ts_worker_t *w)
-{
-    for (h2o_linklist_t *l = w->open_conns.next; l != &w->open_conns; l = l->next) {
-        conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, link, l);
-        if (h2o_socket_is_reading(c->sock) && c->sock->input->size == 0)
-            shutdown(h2o_socket_get_fd(c->sock), SHUT_RD);
     }
 }
 
@@ -460,7 +425,7 @@ static void on_stop_poll(h2o_timeout_entry_t *entry)
         w->stopping = 2;
         return;
     }
-    close_idle_conns(w);
+    ts_conns_shut_idle(w);
     h2o_timeout_link(w->ctx.loop, &w->stop_poll, &w->stop_entry);
 }
 
@@ -474,7 +439,7 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
         control_msg_t *msg = H2O_STRUCT_FROM_MEMBER(control_msg_t, super.link, messages->next);
         h2o_linklist_unlink(&msg->super.link); /* NOLINT(clang-analyzer-unix.Malloc): unlink advances messages->next */
         if (msg->ssl_ctx != NULL) {
-            /* live SSL objects hold their own reference to the context they were made from */
+            /* each connection holds its own reference to the context it was accepted under (conns.c) */
             SSL_CTX *old = admin->ssl_ctx;
             admin->ssl_ctx = w->accept_ctx.ssl_ctx = msg->ssl_ctx;
             SSL_CTX_free(old);
@@ -492,7 +457,7 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
     w->listener = NULL;
     h2o_context_request_shutdown(&w->ctx);
     w->stop_deadline = h2o_now(w->ctx.loop) + (uint64_t)w->app->conf->shutdown_timeout * 1000;
-    close_idle_conns(w);
+    ts_conns_shut_idle(w);
     h2o_timeout_link(w->ctx.loop, &w->stop_poll, &w->stop_entry);
 }
 

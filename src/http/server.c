@@ -17,6 +17,7 @@
 #include <h2o/multithread.h>
 #include "http/endpoints.h"
 #include "http/admin.h"
+#include "http/conns.h"
 #include "http/offload.h"
 #include "http/tls.h"
 #include "tessera/audit.h"
@@ -141,37 +142,11 @@ static void on_accept_retry(h2o_timeout_entry_t *entry)
     resume_accepting(w);
 }
 
-/* an open client connection, so that a graceful stop can find the idle ones */
-typedef struct st_conn_t {
-    h2o_linklist_t link; /* in ts_worker_t.open_conns */
-    h2o_socket_t *sock;
-    ts_worker_t *w;
-} conn_t;
-
-static void on_conn_close(void *data)
-{
-    conn_t *c = data;
-    ts_worker_t *w = c->w;
-    h2o_linklist_unlink(&c->link);
-    free(c);
-    w->conns--;
-    resume_accepting(w);
-}
-
-/* While stopping: h2o 2.2.5 refuses keep-alive only to requests parsed after the stop began, and leaves an idle
- * keep-alive connection open until the client closes it or request_timeout passes. A connection is idle when
- * h2o waits to read and nothing of a request has arrived: its read side is shut, which h2o reads as the client
- * closing, and it closes the connection itself. Connections with a request in progress are left to finish.
- * Not with http2 on: an HTTP/2 connection reads all the time, and h2o's own graceful stop (GOAWAY) ends it. */
+/* h2o's own graceful stop (GOAWAY) ends HTTP/2 connections, which read all the time and so never look idle */
 static void close_idle_conns(ts_worker_t *w)
 {
-    if (w->app->conf->http2)
-        return;
-    for (h2o_linklist_t *l = w->open_conns.next; l != &w->open_conns; l = l->next) {
-        conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, link, l);
-        if (h2o_socket_is_reading(c->sock) && c->sock->input->size == 0)
-            shutdown(h2o_socket_get_fd(c->sock), SHUT_RD);
-    }
+    if (!w->app->conf->http2)
+        ts_conns_shut_idle(w);
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -194,17 +169,8 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             }
             return;
         }
-        conn_t *c = malloc(sizeof(*c));
-        if (c == NULL) {
-            h2o_socket_close(sock);
+        if (ts_conns_accept(w, sock, resume_accepting) != 0)
             return;
-        }
-        *c = (conn_t){.sock = sock, .w = w};
-        h2o_linklist_insert(&w->open_conns, &c->link);
-        w->conns++;
-        sock->on_close.cb = on_conn_close;
-        sock->on_close.data = c;
-        h2o_accept(&w->accept_ctx, sock);
     }
 }
 
@@ -248,7 +214,7 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
         if (msg->type == CONTROL_STOP) {
             begin_stop(w);
         } else {
-            /* live SSL objects hold their own reference to the context they were made from */
+            /* each connection holds its own reference to the context it was accepted under (conns.c) */
             SSL_CTX *old = w->accept_ctx.ssl_ctx;
             w->accept_ctx.ssl_ctx = msg->ssl_ctx;
             SSL_CTX_free(old);
@@ -436,6 +402,28 @@ static unsigned thread_count(const ts_config_t *conf)
     return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+}
+
+/* A shell starts background jobs with SIGINT ignored, and an ignored signal never reaches sigwait: the
+ * defaults are restored first. */
+void ts_server_block_signals(void)
+{
+    sigset_t set;
+
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+    stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 static int wait_for_signals(ts_server_t *s, const sigset_t *set)
 {
     for (;;) {
@@ -490,6 +478,8 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
     uint64_t stop_deadline = 0;
     int ret = -1;
 
+    ts_server_block_signals(); /* again, for a caller that did not: every thread started here inherits the mask */
+    stop_signals(&set);
     s.nworkers = thread_count(conf);
     s.workers = calloc(s.nworkers, sizeof(*s.workers));
     s.app = (ts_app_t){.conf = conf, .snaps = snaps, .tls = *conf->tls_certificate_file != '\0', .hasher = *hasher,
@@ -522,25 +512,13 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
     }
     setup_globalconf(&s);
 
-    /* signals go to the main thread only: block them before any thread starts, then sigwait. A shell starts
-     * background jobs with SIGINT ignored, and an ignored signal never reaches sigwait: restore the default. */
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    /* the audit writer before anything that emits (loops, admin); after the signal mask, which it inherits */
+    /* the audit writer before anything that emits (loops, admin) */
     if ((s.app.audit = ts_audit_start(conf, err, sizeof(err))) == NULL) {
         ts_log_error("%s", err);
         goto out;
     }
 
-    /* the admin thread first (signals are blocked by now): if its listener cannot be set up, nothing else runs */
+    /* the admin thread first: if its listener cannot be set up, nothing else runs */
     if (ts_admin_start(&s.app, kek, &admin, err, sizeof(err)) != 0) {
         ts_log_error("%s", err);
         goto out;

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
+import fs from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { cli, createDatabase, startServer, waitFor, freePort, sleep, BIN } from './lib.mjs';
@@ -173,6 +174,24 @@ test('SIGTERM stops accepting, lets an in-flight request finish and exits 0', as
   assert.match(answer, /^HTTP\/1\.1 405 /, 'the in-flight request got its answer');
   sock.destroy();
   await assert.rejects(fetch(`${c.issuer}/healthz`), 'no longer accepting');
+});
+
+// a process-directed signal goes to any thread that does not block it: one that arrives while the main thread is
+// busy (a reload, a log line) would otherwise reach a pool or sync thread, where SIGHUP's default ends the process
+test('only the main thread takes SIGTERM, SIGINT and SIGHUP: every other thread blocks them', async () => {
+  const pid = a.child.pid;
+  const stopSignals = (1n << 0n) | (1n << 1n) | (1n << 14n); // SIGHUP, SIGINT, SIGTERM: bit signo - 1
+  const threads = fs.readdirSync(`/proc/${pid}/task`).filter((tid) => Number(tid) !== pid);
+  assert.ok(threads.length >= 4, `loops, password and sync threads (${threads.length})`);
+  for (const tid of threads) {
+    const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    const blocked = BigInt(`0x${status.match(/^SigBlk:\s*([0-9a-f]+)$/m)[1]}`);
+    assert.equal(blocked & stopSignals, stopSignals, `thread ${tid} blocks them`);
+  }
+  for (let i = 0; i < 50; ++i) a.child.kill('SIGHUP'); // a burst, some landing while the main thread is busy
+  await waitFor(() => a.logs.join('').split('SIGHUP: no TLS').length > 1, 5000, 20);
+  assert.equal((await fetch(`${a.issuer}/healthz`)).status, 200);
+  assert.equal(a.child.exitCode, null, 'still running');
 });
 
 test('start-up refusals name what is wrong', async () => {
