@@ -72,6 +72,7 @@ typedef struct st_ts_config_t {
     int registration_enabled;
     char *registration_initial_access_token_file; /* its token is required to register; empty: open registration */
     char *registration_scopes; /* the scopes a client may register for (role-gated ones still need a role) */
+    unsigned registration_max_clients; /* self-registered clients at most, all nodes together */
 } ts_config_t;
 
 /** fills c with the defaults, then the file at path (NULL: none), then TESSERA_* environment variables

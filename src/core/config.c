@@ -78,6 +78,7 @@ static const config_row_t rows[] = {
     {"registration_enabled", T_BOOL, F(registration_enabled), 0, 1, "no"},
     {"registration_initial_access_token_file", T_STRING, F(registration_initial_access_token_file), 0, 0, ""},
     {"registration_scopes", T_STRING, F(registration_scopes), 0, 0, "openid profile email offline_access"},
+    {"registration_max_clients", T_UINT, F(registration_max_clients), 1, 10000000, "10000"},
 };
 
 #define MAX_LINE 4096

@@ -231,6 +231,12 @@ static void on_created(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *
 {
     reg_flow_t *f = ctx->flow;
 
+    if (err == NULL && ts_db_result_rows(res) == 0) {
+        ts_log_warn("registration: refused, there are registration_max_clients (%u) self-registered clients already",
+                    ctx->worker->app->conf->registration_max_clients);
+        refuse(f, TS_ERR_ACCESS_DENIED, "this server takes no more registrations");
+        return;
+    }
     if (err != NULL || ts_db_result_rows(res) != 1 || (f->answer = answer_json(f, res)) == NULL) {
         ts_log_error("registration: storing client %s failed: %s", f->client_id, err != NULL ? err : "no row");
         refuse(f, TS_ERR_SERVER_ERROR, NULL);
@@ -299,11 +305,14 @@ int ts_ep_register(h2o_req_t *req)
         ts_crypto_handle_new(TS_PREFIX_REGISTRATION_TOKEN, f->token, sizeof(f->token)) != 0 || md_params_make(&f->reg, &p) != 0)
         return refuse(f, TS_ERR_SERVER_ERROR, NULL);
     ts_crypto_handle_hash(f->token, strlen(f->token), f->token_hash);
-    const char *params[11] = {f->client_id, f->token_hash};
+    char max_clients[16];
+    snprintf(max_clients, sizeof(max_clients), "%u", app->conf->registration_max_clients);
+    const char *params[12] = {f->client_id, f->token_hash};
     for (size_t i = 0; i < 8; ++i)
         params[2 + i] = p.values[i];
     params[10] = f->secret[0] != '\0' ? f->secret_hash : NULL;
-    ts_reqctx_query(ctx, TS_STMT_REGISTRATION_CREATE, 11, params, on_created);
+    params[11] = max_clients;
+    ts_reqctx_query(ctx, TS_STMT_REGISTRATION_CREATE, 12, params, on_created);
     md_params_dispose(&p);
     return 0;
 }

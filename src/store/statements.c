@@ -179,18 +179,20 @@ const ts_statement_t ts_statements[TS_STMT__COUNT] = {
                                 3},
 
     /* ---- dynamic client registration ---- */
-    /* client_id, registration token hash, REGISTRATION_VALUES, secret hash (NULL: none) -> REGISTRATION_COLUMNS.
-     * A self-registered client gets the defaults for what only an operator may set (no roles, consent asked,
-     * PKCE required, no introspection). */
+    /* client_id, registration token hash, REGISTRATION_VALUES, secret hash (NULL: none), the most self-registered
+     * clients there may be -> REGISTRATION_COLUMNS, or no row when there are that many already (concurrent
+     * registrations may pass the mark by their number). A self-registered client gets the defaults for what only
+     * an operator may set (no roles, consent asked, PKCE required, no introspection). */
     [TS_STMT_REGISTRATION_CREATE] = {"registration_create",
                                      "WITH c AS (INSERT INTO clients (client_id, client_name, token_endpoint_auth_method, "
                                      "grant_types, redirect_uris, post_logout_redirect_uris, scopes, default_scopes, jwks, "
-                                     "id_token_signed_response_alg) VALUES ($1, " REGISTRATION_VALUES ") RETURNING *), "
+                                     "id_token_signed_response_alg) SELECT $1, " REGISTRATION_VALUES " WHERE (SELECT count(*) "
+                                     "FROM client_registrations) < $12::bigint RETURNING *), "
                                      "s AS (INSERT INTO client_secrets (client_pk, secret_hash) SELECT id, $11 FROM c "
                                      "WHERE $11::text IS NOT NULL), "
                                      "r AS (INSERT INTO client_registrations (client_pk, token_hash) SELECT id, $2 FROM c) "
                                      "SELECT " REGISTRATION_COLUMNS("c") " FROM c",
-                                     11},
+                                     12},
     /* client_id, registration token hash, hash of a client secret to check (or NULL) -> REGISTRATION_COLUMNS,
      * has a live secret?, the secret checked is live? (NULL when none was given) */
     [TS_STMT_REGISTRATION_GET] = {"registration_get",

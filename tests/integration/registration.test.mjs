@@ -268,3 +268,23 @@ test('registrations, changes and refusals are audit events; no token or secret i
   assert.match(rows, /registration\.update success [A-Za-z0-9_-]{22} \{"new_secret": true/);
   assert.doesNotMatch(rows, /tsra_|tscs_|iat-/);
 });
+
+test('registration_max_clients: past it registering is refused, and a deletion makes room again', async (t) => {
+  const capped = databaseWith('regcap', {});
+  const s = await startServer({ url: capped, env: { TESSERA_REGISTRATION_ENABLED: 'yes', TESSERA_REGISTRATION_MAX_CLIENTS: '2' } });
+  t.after(() => s.stop());
+  const job = { client_name: 'Capped job', grant_types: ['client_credentials'] };
+  const first = await register(job, null, s), second = await register(job, null, s);
+  assert.equal(first.status, 201, show(first));
+  assert.equal(second.status, 201, show(second));
+  const third = await register(job, null, s);
+  assert.equal(third.status, 403, show(third));
+  assert.equal(third.json.error, 'access_denied');
+  assert.match(third.json.error_description, /no more registrations/);
+  assert.equal(sql(capped, 'SELECT count(*) FROM clients'), '2', 'nothing of the refused one is stored');
+  assert.match(s.logs.join(''), /registration_max_clients \(2\)/);
+  assert.equal((await manage(first.json, 'DELETE')).status, 204);
+  const again = await register(job, null, s);
+  assert.equal(again.status, 201, show(again));
+  assert.equal(sql(capped, 'SELECT count(*) FROM client_registrations'), '2');
+});
