@@ -137,14 +137,17 @@ static void check_unused(doctor_t *d)
     {
         int user = strcmp(str(row, "kind"), "user") == 0;
         const char *last = str(row, "last_used_at");
+        /* nobody answers for a client that registered itself (RFC 7591): an abandoned one is only deleted */
+        const char *act = user ? "disable or delete the account"
+                          : json_is_true(json_object_get(row, "self_registered"))
+                              ? "it registered itself (dynamic registration): delete it"
+                              : "disable or delete the client";
         if (*last != '\0')
             report(d, user ? "unused-user" : "unused-client", str(row, "name"), "last %s %s (%lld days ago; --unused-days %u): %s",
-                   user ? "signed in" : "used", last, num(row, "days"), d->unused_days,
-                   user ? "disable or delete the account" : "disable or delete the client");
+                   user ? "signed in" : "used", last, num(row, "days"), d->unused_days, act);
         else
             report(d, user ? "unused-user" : "unused-client", str(row, "name"), "%s since %s (%lld days; --unused-days %u): %s",
-                   user ? "never signed in" : "no use recorded", str(row, "since"), num(row, "days"), d->unused_days,
-                   user ? "disable or delete the account" : "disable or delete the client");
+                   user ? "never signed in" : "no use recorded", str(row, "since"), num(row, "days"), d->unused_days, act);
     }
     json_decref(rows);
 }

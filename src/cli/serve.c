@@ -14,7 +14,6 @@ int ts_cli_serve(ts_cli_t *cli, int argc, char **argv)
 
     if (argc > 1)
         return ts_cli_usage("usage: tessera serve");
-    ts_server_block_signals(); /* before the sync thread and the password threads start */
     if (ts_cli_load_kek(cli) != 0)
         return TS_EXIT_FAILURE;
     if (ts_snapshots_init(&snaps) != 0)
@@ -23,6 +22,8 @@ int ts_cli_serve(ts_cli_t *cli, int argc, char **argv)
         ts_log_error("cannot start: %s", err);
         goto out;
     }
+    /* before the first thread starts; until here (one thread, nothing to flush) a SIGTERM simply ends the start */
+    ts_server_block_signals();
     if ((sync = ts_sync_start(&cli->conf, &cli->kek, &snaps)) == NULL) {
         ts_log_error("cannot start the sync thread");
         goto out;

@@ -14,7 +14,7 @@
 #include "tessera/log.h"
 
 #define PREFIX "/register/"
-#define DIRECTORY_POLLS 400 /* of 5 ms: how long a new client may take to reach this loop's directory */
+#define DIRECTORY_POLLS 400 /* of 5 ms: how long a change may take to reach this loop's directory */
 #define INITIAL_TOKEN_MIN 20
 #define INITIAL_TOKEN_MAX 512
 #define CLIENT_ID_BYTES 16
@@ -32,7 +32,7 @@ typedef struct st_reg_flow_t {
     char token_hash[44];
     char secret[TS_HANDLE_MAX]; /* a client secret to show (new, or the one an update named), or "" */
     char secret_hash[TS_SECRET_HASH_LEN];
-    json_t *answer; /* create: sent once the new client is in this loop's directory */
+    json_t *answer; /* create, update: sent once this loop's directory has the change (NULL for a delete) */
     h2o_timeout_entry_t wait;
     unsigned polls;
 } reg_flow_t;
@@ -196,27 +196,73 @@ static int new_secret(reg_flow_t *f)
 
 /* ---- POST /register ------------------------------------------------------------------------------- */
 
-static int in_directory(reg_flow_t *f)
+static unsigned grant_bits(const ts_registration_t *r)
+{
+    unsigned bits = 0;
+    for (size_t i = 0; i < r->num_grant_types; ++i)
+        bits |= strcmp(r->grant_types[i], "authorization_code") == 0   ? TS_GRANT_AUTHORIZATION_CODE
+                : strcmp(r->grant_types[i], "client_credentials") == 0 ? TS_GRANT_CLIENT_CREDENTIALS
+                : strcmp(r->grant_types[i], "refresh_token") == 0      ? TS_GRANT_REFRESH_TOKEN
+                                                                       : 0;
+    return bits;
+}
+
+static int same_strings(const ts_strs_t *have, const char *const *want, size_t n)
+{
+    if (have->len != n)
+        return 0;
+    for (size_t i = 0; i < n; ++i)
+        if (strcmp(have->items[i], want[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* what a client uses at once after registering or updating: how it authenticates (and a secret just issued),
+ * its grants and its redirect URIs */
+static int holds_update(const ts_client_t *c, const reg_flow_t *f)
+{
+    ts_auth_method_t method;
+
+    if (ts_auth_method_parse(f->reg.token_endpoint_auth_method, &method) != 0 || c->auth_method != method ||
+        c->grant_types != grant_bits(&f->reg) || !same_strings(&c->redirect_uris, f->reg.redirect_uris, f->reg.num_redirect_uris))
+        return 0;
+    if (f->secret_hash[0] == '\0') /* no secret issued now */
+        return 1;
+    for (size_t i = 0; i < c->num_secrets; ++i)
+        if (strcmp(c->secrets[i].hash, f->secret_hash) == 0)
+            return 1;
+    return 0;
+}
+
+/* whether this loop's directory has what f stored: the new client, the updated one, or no client for a delete */
+static int directory_has_it(reg_flow_t *f)
 {
     ts_slot_t *slot = &f->ctx->worker->app->snaps->directory;
     ts_directory_t *dir = (ts_directory_t *)ts_slot_acquire(slot);
-    int found = dir != NULL && ts_directory_client(dir, f->client_id) != NULL;
+    const ts_client_t *c = dir != NULL ? ts_directory_client(dir, f->client_id) : NULL;
+    int has = dir != NULL && (f->op == OP_DELETE ? c == NULL : c != NULL && holds_update(c, f));
     if (dir != NULL)
         ts_ref_release(&dir->super);
-    return found;
+    return has;
 }
 
-/* A client may use its registration at once (a token request right after it): the answer waits until the
- * sync thread has brought the new client into this loop's directory, a few milliseconds, 2 s at most. */
+/* A client may use what it just did at once (a token request right after registering or changing its redirect
+ * URIs; a deleted client is refused at once): the answer waits until the sync thread has brought the change
+ * into this loop's directory, a few milliseconds, 2 s at most. */
 static void send_when_usable(reg_flow_t *f)
 {
-    if (in_directory(f) || ++f->polls > DIRECTORY_POLLS) {
+    static const int status[] = {[OP_CREATE] = 201, [OP_READ] = 200, [OP_UPDATE] = 200, [OP_DELETE] = 204};
+
+    if (directory_has_it(f) || ++f->polls > DIRECTORY_POLLS) {
         if (f->polls > DIRECTORY_POLLS)
-            ts_log_warn("registration: client %s not in the directory after %d ms; answering anyway", f->client_id,
-                        DIRECTORY_POLLS * 5);
+            ts_log_warn("registration: the %s of client %s is not in the directory after %d ms; answering anyway",
+                        op_names[f->op], f->client_id, DIRECTORY_POLLS * 5);
         json_t *answer = f->answer;
         f->answer = NULL;
-        send_answer(f, 201, answer);
+        if (answer == NULL)
+            ts_http_send(f->ctx->req, status[f->op], NULL, "", 0);
+        else
+            send_answer(f, status[f->op], answer);
         return;
     }
     h2o_timeout_link(f->ctx->worker->ctx.loop, &f->ctx->worker->registration_poll, &f->wait);
@@ -338,10 +384,14 @@ static void on_updated(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *
         refuse_token(f, "the registration access token is invalid, or the client is not there");
         return;
     }
+    if ((f->answer = answer_json(f, res)) == NULL) {
+        refuse(f, TS_ERR_SERVER_ERROR, NULL);
+        return;
+    }
     ts_http_audit(ctx->req, "registration.update", TS_AUDIT_SUCCESS, f->client_id, NULL,
                   json_pack("{s:s, s:b}", "token_endpoint_auth_method", f->reg.token_endpoint_auth_method, "new_secret",
                             f->secret_hash[0] != '\0'));
-    send_answer(f, 200, answer_json(f, res));
+    send_when_usable(f);
 }
 
 /* The token is good and the client is there (res: REGISTRATION_COLUMNS, has a live secret?, the secret named
@@ -419,7 +469,7 @@ static void on_deleted(ts_reqctx_t *ctx, const ts_db_result_t *res, const char *
         return;
     }
     ts_http_audit(ctx->req, "registration.delete", TS_AUDIT_SUCCESS, f->client_id, NULL, NULL);
-    ts_http_send(ctx->req, 204, NULL, "", 0);
+    send_when_usable(f);
 }
 
 static op_t op_of(h2o_req_t *req)

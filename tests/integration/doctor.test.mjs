@@ -127,7 +127,11 @@ test('a client that never used the server counts from when use began to be recor
   q(`UPDATE clients SET created_at = now() - interval '300 days' WHERE client_id = 'reports-job'`);
   assert.doesNotMatch(doctor().stdout, /reports-job/);
   q(`UPDATE tessera_schema SET applied_at = now() - interval '200 days' WHERE name LIKE '%_quiet_changes'`);
-  assert.match(doctor().stdout, /^\[unused-client\] reports-job: no use recorded since \S+ \(200 days; --unused-days 90\)/m);
+  assert.match(doctor().stdout, /^\[unused-client\] reports-job: no use recorded since \S+ \(200 days; --unused-days 90\): disable or delete the client$/m);
+  // the same client, had it registered itself: only deleting it makes sense
+  q(`INSERT INTO client_registrations (client_pk, token_hash) SELECT id, 'doctor-test' FROM clients WHERE client_id = 'reports-job'`);
+  assert.match(doctor().stdout, /^\[unused-client\] reports-job: no use recorded .*: it registered itself \(dynamic registration\): delete it$/m);
+  q(`DELETE FROM client_registrations WHERE token_hash = 'doctor-test'`);
 });
 
 test('disabled accounts are not reported: the operator has acted', () => {
