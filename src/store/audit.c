@@ -13,7 +13,7 @@
 #include "tessera/audit_store.h"
 
 #define PAGE 1000
-#define PARAMS_PER_ROW 10
+#define PARAMS_PER_ROW 10 /* the columns a row is written with */
 
 /* microseconds since the epoch, in UTC, without depending on the session's time zone or on extract()
  * returning numeric (PostgreSQL 14+) rather than double */
@@ -34,14 +34,20 @@ static void pg_error(PGconn *db, const char *what, char *err, size_t errlen)
 static _Thread_local char last_state[6];
 
 /* runs sql expecting tuples (or, with want_tuples 0, a command); the result or NULL with err */
+/* keeps the SQLSTATE of a failed result (res may be NULL) and the error's first line in err */
+static void failed(PGconn *db, const PGresult *res, const char *what, char *err, size_t errlen)
+{
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(last_state, sizeof(last_state), "%s", state != NULL ? state : "");
+    pg_error(db, what, err, errlen);
+}
+
 static PGresult *run(PGconn *db, const char *sql, int n, const char *const *params, int want_tuples, const char *what, char *err,
                      size_t errlen)
 {
     PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != (want_tuples ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
-        const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-        snprintf(last_state, sizeof(last_state), "%s", state != NULL ? state : "");
-        pg_error(db, what, err, errlen);
+        failed(db, res, what, err, errlen);
         PQclear(res);
         return NULL;
     }
@@ -61,42 +67,70 @@ static void format_at(int64_t at_us, char *out, size_t cap)
              tm.tm_min, tm.tm_sec, us);
 }
 
-/* what each row needs as text parameters */
-typedef struct st_slot_t {
-    char id[24], at[64], prev[2 * TS_AUDIT_HASH_LEN + 1], hash[2 * TS_AUDIT_HASH_LEN + 1];
-} slot_t;
+/* a text[] literal of the n values (NULL elements for NULL): each one quoted, backslash and double quote escaped */
+static char *array_literal(const char *const *values, size_t n)
+{
+    size_t cap = 3, len = 0;
+    char *out;
+
+    for (size_t i = 0; i < n; ++i)
+        cap += (values[i] != NULL ? 2 * strlen(values[i]) + 2 : 4) + 1;
+    if ((out = malloc(cap)) == NULL)
+        return NULL;
+    out[len++] = '{';
+    for (size_t i = 0; i < n; ++i) {
+        if (i != 0)
+            out[len++] = ',';
+        if (values[i] == NULL) {
+            memcpy(out + len, "NULL", 4); /* Flawfinder: ignore - cap counts 4 for it */
+            len += 4;
+            continue;
+        }
+        out[len++] = '"';
+        for (const char *v = values[i]; *v != '\0'; ++v) {
+            if (*v == '"' || *v == '\\')
+                out[len++] = '\\';
+            out[len++] = *v;
+        }
+        out[len++] = '"';
+    }
+    out[len++] = '}';
+    out[len] = '\0';
+    return out;
+}
 
 /* the values of details and source as PostgreSQL will print them back (its output functions, which text results
- * use; not a cast to text, which would add /32 to an address): one query for the batch */
+ * use; not a cast to text, which would add /32 to an address): one short statement for the batch, its values in
+ * two array parameters */
 static PGresult *normalize(PGconn *db, const ts_audit_row_t *rows, size_t n, char *err, size_t errlen)
 {
-    size_t cap = 128 + n * 48, len;
-    char *sql = malloc(cap);
-    const char **params = calloc(2 * n + 1, sizeof(*params));
+    const char **details = calloc(n, sizeof(*details)), **sources = calloc(n, sizeof(*sources));
+    char *params[2] = {NULL, NULL};
     PGresult *res = NULL;
 
-    if (sql == NULL || params == NULL) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    len = (size_t)snprintf(sql, cap, "SELECT v.d::jsonb, v.s::inet FROM (VALUES ");
+    if (details == NULL || sources == NULL)
+        goto oom;
     for (size_t i = 0; i < n; ++i) {
-        /* Flawfinder: ignore (next line) - a literal format; cap leaves 48 bytes a row */
-        int w = snprintf(sql + len, cap - len, "%s($%zu::text, $%zu::text, %zu)", i != 0 ? ", " : "", 2 * i + 1, 2 * i + 2, i);
-        len += (size_t)w;
-        params[2 * i] = rows[i].details != NULL ? rows[i].details : "{}";
-        params[2 * i + 1] = rows[i].source;
+        details[i] = rows[i].details != NULL ? rows[i].details : "{}";
+        sources[i] = rows[i].source;
     }
-    snprintf(sql + len, cap - len, ") v(d, s, n) ORDER BY v.n");
-    res = run(db, sql, (int)(2 * n), params, 1, "normalising audit events", err, errlen);
+    if ((params[0] = array_literal(details, n)) == NULL || (params[1] = array_literal(sources, n)) == NULL)
+        goto oom;
+    res = run(db, "SELECT v.d::jsonb, v.s::inet FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS v(d, s, n) ORDER BY v.n",
+              2, (const char *const *)params, 1, "normalising audit events", err, errlen);
     if (res != NULL && (size_t)PQntuples(res) != n) {
         snprintf(err, errlen, "normalising audit events: %d rows for %zu", PQntuples(res), n);
         PQclear(res);
         res = NULL;
     }
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
 out:
-    free(sql);
-    free(params);
+    free(details);
+    free(sources);
+    free(params[0]);
+    free(params[1]);
     return res;
 }
 
@@ -120,27 +154,56 @@ static int newest(PGconn *db, int64_t *id, unsigned char hash[TS_AUDIT_HASH_LEN]
     return 0;
 }
 
+/* one field of COPY's text format: backslash, tab, newline and carriage return escaped, \N for NULL; then the
+ * column separator, or the row's end. At most 2 * strlen(v) + 3 bytes. */
+static size_t put_field(char *out, const char *v, int last)
+{
+    size_t n = 0;
+
+    if (v == NULL) {
+        out[n++] = '\\';
+        out[n++] = 'N';
+    }
+    for (; v != NULL && *v != '\0'; ++v) {
+        const char *esc = *v == '\\' ? "\\\\" : *v == '\n' ? "\\n" : *v == '\r' ? "\\r" : *v == '\t' ? "\\t" : NULL;
+        if (esc != NULL)
+            out[n++] = esc[0], out[n++] = esc[1];
+        else
+            out[n++] = *v;
+    }
+    out[n++] = last ? '\n' : '\t';
+    return n;
+}
+
+static size_t field_room(const char *v)
+{
+    return 2 * (v != NULL ? strlen(v) : 0) + 3;
+}
+
+/* the rows, numbered and chained after last_id and prev, in one COPY: PostgreSQL then parses and plans no
+ * statement of ten parameters a row, which the multi-row INSERT before it did for every batch (README,
+ * Performance: the token path went from 25,858 to 32,501 requests a second) */
 static int insert(PGconn *db, const ts_audit_row_t *rows, size_t n, PGresult *norm, int64_t last_id,
                   unsigned char prev[TS_AUDIT_HASH_LEN], char *err, size_t errlen)
 {
-    static const char row_sql[] = "%s($%zu::bigint, $%zu::timestamptz, $%zu, $%zu, $%zu, $%zu, $%zu::inet, $%zu::jsonb, "
-                                  "decode($%zu, 'hex'), decode($%zu, 'hex'))";
-    size_t cap = 160 + n * 200, len;
-    char *sql = malloc(cap);
-    const char **params = calloc(PARAMS_PER_ROW * n, sizeof(*params));
-    slot_t *slots = calloc(n, sizeof(*slots));
+    /* id, at (with its zone), the two hashes as bytea hex (\x...), and their separators */
+    enum { FIXED_ROOM = 24 + 64 + 2 * (2 * (2 * TS_AUDIT_HASH_LEN + 2) + 3) + 16 };
+    size_t cap = 1, len = 0;
+    char *buf;
+    PGresult *res;
     int ret = -1;
 
-    if (sql == NULL || params == NULL || slots == NULL) {
+    for (size_t i = 0; i < n; ++i)
+        cap += FIXED_ROOM + field_room(rows[i].actor) + field_room(rows[i].action) + field_room(rows[i].target) +
+               field_room(rows[i].outcome) + field_room(PQgetvalue(norm, (int)i, 0)) + field_room(PQgetvalue(norm, (int)i, 1));
+    if ((buf = malloc(cap)) == NULL) {
         snprintf(err, errlen, "out of memory");
-        goto out;
+        return -1;
     }
-    len = (size_t)snprintf(sql, cap,
-                           "INSERT INTO audit_events (id, at, actor, action, target, outcome, source, details, prev_hash, "
-                           "hash) VALUES ");
     for (size_t i = 0; i < n; ++i) {
         ts_audit_row_t r = rows[i];
         unsigned char hash[TS_AUDIT_HASH_LEN];
+        char id[24], at[64], prev_hex[2 * TS_AUDIT_HASH_LEN + 3] = "\\x", hash_hex[2 * TS_AUDIT_HASH_LEN + 3] = "\\x";
         r.id = last_id + 1 + (int64_t)i;
         r.details = PQgetvalue(norm, (int)i, 0);
         r.source = PQgetisnull(norm, (int)i, 1) ? NULL : PQgetvalue(norm, (int)i, 1);
@@ -148,35 +211,37 @@ static int insert(PGconn *db, const ts_audit_row_t *rows, size_t n, PGresult *no
             snprintf(err, errlen, "out of memory");
             goto out;
         }
-        slot_t *s = slots + i;
-        snprintf(s->id, sizeof(s->id), "%lld", (long long)r.id);
-        format_at(r.at_us, s->at, sizeof(s->at));
-        ts_audit_hex(prev, TS_AUDIT_HASH_LEN, s->prev);
-        ts_audit_hex(hash, TS_AUDIT_HASH_LEN, s->hash);
+        snprintf(id, sizeof(id), "%lld", (long long)r.id);
+        format_at(r.at_us, at, sizeof(at));
+        ts_audit_hex(prev, TS_AUDIT_HASH_LEN, prev_hex + 2);
+        ts_audit_hex(hash, TS_AUDIT_HASH_LEN, hash_hex + 2);
         memcpy(prev, hash, TS_AUDIT_HASH_LEN); /* Flawfinder: ignore - both TS_AUDIT_HASH_LEN */
-        const char **p = params + PARAMS_PER_ROW * i;
-        p[0] = s->id, p[1] = s->at, p[2] = r.actor, p[3] = r.action, p[4] = r.target, p[5] = r.outcome, p[6] = r.source;
-        p[7] = r.details, p[8] = s->prev, p[9] = s->hash;
-        char prefix[3] = {i != 0 ? ',' : '\0', ' ', '\0'};
-        /* Flawfinder: ignore (next line) - row_sql is a literal */
-        int w = snprintf(sql + len, cap - len, row_sql, i != 0 ? prefix : "", PARAMS_PER_ROW * i + 1, PARAMS_PER_ROW * i + 2,
-                         PARAMS_PER_ROW * i + 3, PARAMS_PER_ROW * i + 4, PARAMS_PER_ROW * i + 5, PARAMS_PER_ROW * i + 6,
-                         PARAMS_PER_ROW * i + 7, PARAMS_PER_ROW * i + 8, PARAMS_PER_ROW * i + 9, PARAMS_PER_ROW * i + 10);
-        if (w < 0 || len + (size_t)w >= cap) {
-            snprintf(err, errlen, "audit batch too large");
-            goto out;
-        }
-        len += (size_t)w;
+        const char *fields[PARAMS_PER_ROW] = {id, at, r.actor, r.action, r.target, r.outcome, r.source, r.details, prev_hex, hash_hex};
+        for (size_t f = 0; f < PARAMS_PER_ROW; ++f)
+            len += put_field(buf + len, fields[f], f == PARAMS_PER_ROW - 1);
     }
-    PGresult *res = run(db, sql, (int)(PARAMS_PER_ROW * n), params, 0, "appending audit events", err, errlen);
-    if (res != NULL) {
+    res = PQexec(db, "COPY audit_events (id, at, actor, action, target, outcome, source, details, prev_hash, hash) FROM STDIN");
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        failed(db, res, "appending audit events", err, errlen);
         PQclear(res);
-        ret = 0;
+        goto out;
+    }
+    PQclear(res);
+    /* a failure here shows again in the result below, which also ends the COPY */
+    if (PQputCopyData(db, buf, (int)len) == 1)
+        PQputCopyEnd(db, NULL);
+    else
+        PQputCopyEnd(db, "the audit writer could not send the rows");
+    ret = 0;
+    while ((res = PQgetResult(db)) != NULL) {
+        if (ret == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+            failed(db, res, "appending audit events", err, errlen);
+            ret = -1;
+        }
+        PQclear(res);
     }
 out:
-    free(sql);
-    free(params);
-    free(slots);
+    free(buf);
     return ret;
 }
 
