@@ -73,8 +73,10 @@ static inline ts_worker_t *ts_http_worker(h2o_req_t *req)
 }
 
 /** runs the server until SIGTERM/SIGINT (graceful stop) ; SIGHUP reloads the TLS certificate. kek is for the
- *  admin API's key rotation. 0 on a clean stop. */
-int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t *kek, const ts_secret_hasher_t *hasher);
+ *  admin API's key rotation. *stop_deadline gets the time (CLOCK_MONOTONIC, in ms) by which the whole stop is
+ *  to be done, shutdown_timeout after the signal, for what the caller still has to stop. 0 on a clean stop. */
+int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t *kek, const ts_secret_hasher_t *hasher,
+                  uint64_t *stop_deadline);
 /** blocks SIGTERM, SIGINT and SIGHUP in the calling thread, and so in every thread it starts afterwards, for
  *  ts_server_run's sigwait alone to take them. Call it before the first thread starts: a thread that does not
  *  block them would get one that arrives while the main thread is busy, and SIGHUP's default ends the process. */

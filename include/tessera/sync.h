@@ -29,7 +29,7 @@ void ts_snapshots_dispose(ts_snapshots_t *snaps);
 int ts_sync_prime(const ts_config_t *conf, const ts_kek_t *kek, ts_snapshots_t *snaps, char *err, size_t errlen);
 /** starts the sync thread; NULL on failure */
 ts_sync_t *ts_sync_start(const ts_config_t *conf, const ts_kek_t *kek, ts_snapshots_t *snaps);
-/** stops and joins the thread */
-void ts_sync_stop(ts_sync_t *sync);
+/** stops and joins the thread; past deadline (CLOCK_MONOTONIC, in ms) its PostgreSQL work is cancelled */
+void ts_sync_stop_by(ts_sync_t *sync, uint64_t deadline);
 
 #endif

@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include "audit/webhook.h"
+#include "tessera/clock.h"
 #include "tessera/log.h"
 
 #define QUEUE_MAX 32
@@ -34,13 +35,6 @@ struct st_ts_webhook_t {
     int stopping;
     uint64_t deadline; /* once stopping: give up on what is still queued after this (ms) */
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int ts_audit__webhook_parse(const char *url, ts_webhook_url_t *out, char *err, size_t errlen)
 {
@@ -98,7 +92,7 @@ bad:
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
     for (;;) {
-        uint64_t now = now_ms();
+        uint64_t now = ts_monotonic_ms();
         if (now >= deadline)
             return -1;
         struct pollfd p = {.fd = fd, .events = events};
@@ -250,7 +244,7 @@ static int status_code(const char *line)
 
 int ts_audit__webhook_post_now(const ts_webhook_url_t *u, void *ssl_ctx, const char *body, int timeout_ms, char *err, size_t errlen)
 {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = ts_monotonic_ms() + (uint64_t)timeout_ms;
     conn_t c = {.fd = -1};
     char head[1600], status[512] = "";
     int ret = -1, code;
@@ -300,7 +294,7 @@ static void *webhook_main(void *arg)
             pthread_cond_wait(&w->cv, &w->mu);
         if (w->count == 0)
             break;
-        if (w->stopping && now_ms() >= w->deadline) {
+        if (w->stopping && ts_monotonic_ms() >= w->deadline) {
             ts_log_warn("alert webhook %s: %zu alert(s) not sent before shutdown", w->url.shown, w->count);
             for (; w->count > 0; --w->count, w->head = (w->head + 1) % QUEUE_MAX)
                 free(w->queue[w->head]);

@@ -21,6 +21,7 @@
 #include "tessera/alerts.h"
 #include "tessera/audit.h"
 #include "tessera/audit_store.h"
+#include "tessera/clock.h"
 #include "tessera/log.h"
 
 #define QUEUE_MAX 65536
@@ -64,13 +65,6 @@ struct st_ts_audit_t {
     _Atomic int refusing;   /* see ts_audit_accepting */
     _Atomic uint64_t written, dropped, raised;
 };
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int64_t wall_us(void)
 {
@@ -204,7 +198,7 @@ int ts_audit_accepting(const ts_audit_t *a)
  * audit_fail_closed_after, nor while the queue is above its high-water mark */
 static void judge_accepting(ts_audit_t *a, int wrote)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = ts_monotonic_ms();
     size_t queued;
 
     if (wrote)
@@ -234,7 +228,7 @@ static int enqueue(ts_audit_t *a, const ts_audit_event_t *e, int64_t at_us, ts_a
 
     pthread_mutex_lock(&a->mu);
     if (alert != NULL)
-        alerted = ts_alerts_observe(a->alerts, e, mono_ms(), alert);
+        alerted = ts_alerts_observe(a->alerts, e, ts_monotonic_ms(), alert);
     if (it != NULL && !a->stopping)
         queued = push(a, it);
     pthread_mutex_unlock(&a->mu);
@@ -447,7 +441,7 @@ static void *writer_main(void *arg)
             backoff = 0;
             continue;
         }
-        uint64_t now = mono_ms();
+        uint64_t now = ts_monotonic_ms();
         if (stopping && now >= deadline)
             break;
         backoff = backoff == 0 ? BACKOFF_MIN_MS : backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
@@ -522,7 +516,7 @@ fail:
 
 void ts_audit_stop(ts_audit_t *a)
 {
-    ts_audit_stop_by(a, mono_ms() + (a != NULL ? (uint64_t)a->conf->shutdown_timeout * 1000 : 0));
+    ts_audit_stop_by(a, ts_monotonic_ms() + (a != NULL ? (uint64_t)a->conf->shutdown_timeout * 1000 : 0));
 }
 
 void ts_audit_stop_by(ts_audit_t *a, uint64_t deadline)

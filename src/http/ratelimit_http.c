@@ -13,17 +13,11 @@
 #include <time.h>
 #include "http/audit_http.h"
 #include "http/ratelimit_http.h"
+#include "tessera/clock.h"
 #include "tessera/http.h"
 #include "tessera/log.h"
 
 #define LOG_KEY_MAX 128
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t seconds_up(uint64_t ms)
 {
@@ -109,7 +103,7 @@ int ts_http_rate_limit_or_reply(h2o_req_t *req, ts_ratelimit_t *rl, const char *
 
     if (rl == NULL || !(rate > 0))
         return 0;
-    if (ts_ratelimit_take(rl, key, strlen(key), rate, burst, now_ms(), &r)) {
+    if (ts_ratelimit_take(rl, key, strlen(key), rate, burst, ts_monotonic_ms(), &r)) {
         add_ratelimit_headers(req, &r, 0);
         return 0;
     }

@@ -21,6 +21,7 @@
 #include "http/offload.h"
 #include "http/tls.h"
 #include "tessera/audit.h"
+#include "tessera/clock.h"
 #include "tessera/log.h"
 #include "tessera/oauth.h"
 #include "tessera/template.h"
@@ -389,13 +390,6 @@ static size_t connection_limit(const ts_config_t *conf, unsigned nworkers)
     return fit;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static unsigned thread_count(const ts_config_t *conf)
 {
     long n = conf->threads != 0 ? (long)conf->threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -468,7 +462,8 @@ static void dispose_browser(ts_app_t *app)
         ts_pages_free(app->pages);
 }
 
-int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t *kek, const ts_secret_hasher_t *hasher)
+int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t *kek, const ts_secret_hasher_t *hasher,
+                  uint64_t *out_deadline)
 {
     ts_server_t s = {.conf = conf};
     sem_init(&s.ready, 0, 0);
@@ -536,7 +531,8 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
                 conf->listen, s.nworkers, conf->issuer);
     ret = wait_for_signals(&s, &set);
     /* one budget for the whole stop: in-flight requests, then the audit log (and its webhook) get what is left */
-    stop_deadline = mono_ms() + (uint64_t)conf->shutdown_timeout * 1000;
+    stop_deadline = ts_monotonic_ms() + (uint64_t)conf->shutdown_timeout * 1000;
+    *out_deadline = stop_deadline;
     for (unsigned i = 0; i < s.nworkers; ++i)
         send_control(&s.workers[i], CONTROL_STOP, NULL);
     s.admin = NULL;
@@ -555,7 +551,7 @@ out:
     free(s.app.discovery_oauth.base);
     ts_ratelimit_destroy(s.app.ratelimit);
     /* every emitter has stopped: writes what is queued (a failed start-up gives it a full shutdown_timeout) */
-    ts_audit_stop_by(s.app.audit, stop_deadline != 0 ? stop_deadline : mono_ms() + (uint64_t)conf->shutdown_timeout * 1000);
+    ts_audit_stop_by(s.app.audit, stop_deadline != 0 ? stop_deadline : ts_monotonic_ms() + (uint64_t)conf->shutdown_timeout * 1000);
     dispose_browser(&s.app);
     ts_crypto_cleanse(&s.app.hasher, sizeof(s.app.hasher));
     ts_crypto_cleanse(s.app.registration_token_sha256, sizeof(s.app.registration_token_sha256));

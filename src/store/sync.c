@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <libpq-fe.h>
+#include "tessera/clock.h"
 #include "tessera/keyring.h"
 #include "tessera/log.h"
 #include "tessera/store.h"
@@ -29,14 +31,11 @@ struct st_ts_sync_t {
     int stop_pipe[2];
     PGconn *db;
     unsigned backoff_ms;
+    atomic_int stopping; /* set with the stop pipe: no new work */
+    atomic_int late;     /* the stop's deadline has passed: skip what is left (recording client use) */
+    pthread_mutex_t cancel_mu;
+    PGcancel *cancel; /* for db while connected: how ts_sync_stop_by interrupts a query that outlives the deadline */
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* how often this node asks whether a key is due: often enough for short test periods, at most once a minute */
 static unsigned rotation_check_ms(const ts_config_t *conf)
@@ -151,6 +150,10 @@ static int wait_for(ts_sync_t *s, int ms)
 
 static void disconnect(ts_sync_t *s)
 {
+    pthread_mutex_lock(&s->cancel_mu);
+    PQfreeCancel(s->cancel);
+    s->cancel = NULL;
+    pthread_mutex_unlock(&s->cancel_mu);
     PQfinish(s->db);
     s->db = NULL;
 }
@@ -163,6 +166,9 @@ static int connect_and_listen(ts_sync_t *s)
             ts_log_warn("sync: %s", err);
         return -1;
     }
+    pthread_mutex_lock(&s->cancel_mu);
+    s->cancel = PQgetCancel(s->db);
+    pthread_mutex_unlock(&s->cancel_mu);
     if (ts_store_exec(s->db, "LISTEN " CHANNEL, err, sizeof(err)) != 0) {
         ts_log_warn("sync: LISTEN failed: %s", err);
         disconnect(s);
@@ -214,10 +220,10 @@ static void reload(ts_sync_t *s, unsigned what)
 static void *run(void *arg)
 {
     ts_sync_t *s = arg;
-    uint64_t next_reload = 0, next_rotation = now_ms() + rotation_check_ms(s->conf);
+    uint64_t next_reload = 0, next_rotation = ts_monotonic_ms() + rotation_check_ms(s->conf);
     char err[512];
 
-    for (;;) {
+    while (!atomic_load(&s->stopping)) {
         if (s->db == NULL) {
             if (connect_and_listen(s) != 0) {
                 s->backoff_ms = s->backoff_ms == 0 ? 200 : (s->backoff_ms * 2 > 5000 ? 5000 : s->backoff_ms * 2);
@@ -228,7 +234,7 @@ static void *run(void *arg)
             s->backoff_ms = 0;
             next_reload = 0; /* whatever changed while we were away */
         }
-        uint64_t now = now_ms();
+        uint64_t now = ts_monotonic_ms();
         if (now >= next_reload) {
             flush_usage(s);
             s->revoked_watermark = 0;
@@ -236,7 +242,7 @@ static void *run(void *arg)
             ts_revoked_purge(s->snaps->revoked, (int64_t)time(NULL));
             next_reload = now + (uint64_t)s->conf->sync_interval * 1000;
         }
-        if (s->db != NULL && now >= next_rotation) {
+        if (s->db != NULL && now >= next_rotation && !atomic_load(&s->stopping)) {
             if (rotate(s->db, s->conf, s->kek, err, sizeof(err)) != 0)
                 ts_log_error("sync: key rotation failed: %s", err);
             else if (ts_store_housekeeping(s->db, err, sizeof(err)) != 0)
@@ -253,7 +259,7 @@ static void *run(void *arg)
             continue;
         }
         uint64_t until = next_reload < next_rotation ? next_reload : next_rotation;
-        now = now_ms();
+        now = ts_monotonic_ms();
         if (wait_for(s, until > now ? (int)(until - now) : 0))
             break;
         int changed = s->db != NULL ? take_notifications(s, 1) : 0;
@@ -265,7 +271,7 @@ static void *run(void *arg)
             reload(s, (unsigned)changed);
         }
     }
-    if (s->db != NULL) /* the loops have stopped: what they marked since the last flush */
+    if (s->db != NULL && !atomic_load(&s->late)) /* the loops have stopped: what they marked since the last flush */
         flush_usage(s);
     disconnect(s);
     return NULL;
@@ -279,29 +285,62 @@ ts_sync_t *ts_sync_start(const ts_config_t *conf, const ts_kek_t *kek, ts_snapsh
     s->conf = conf;
     s->kek = kek;
     s->snaps = snaps;
+    pthread_mutex_init(&s->cancel_mu, NULL);
     if (pipe(s->stop_pipe) != 0) {
+        pthread_mutex_destroy(&s->cancel_mu);
         free(s);
         return NULL;
     }
     if (pthread_create(&s->thread, NULL, run, s) != 0) {
         close(s->stop_pipe[0]);
         close(s->stop_pipe[1]);
+        pthread_mutex_destroy(&s->cancel_mu);
         free(s);
         return NULL;
     }
     return s;
 }
 
-void ts_sync_stop(ts_sync_t *s)
+/* Until the deadline the thread finishes what it is doing (a reload, a rotation) and records client use. After it,
+ * whatever it waits for in PostgreSQL (a lock another session holds, a slow reload) is cancelled, every 100 ms
+ * until it has returned, and it records nothing more. A connection attempt is not cancellable: connect_timeout
+ * (5 s) bounds it. */
+void ts_sync_stop_by(ts_sync_t *s, uint64_t deadline)
 {
+    char why[256];
+    ssize_t r;
+    int warned = 0;
+
     if (s == NULL)
         return;
-    ssize_t r;
+    atomic_store(&s->stopping, 1);
     do
         r = write(s->stop_pipe[1], "x", 1);
     while (r < 0 && errno == EINTR);
-    pthread_join(s->thread, NULL);
+    for (;;) {
+        uint64_t now = ts_monotonic_ms(), wait = deadline > now ? deadline - now : 100;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)(wait / 1000);
+        until.tv_nsec += (long)(wait % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec += 1, until.tv_nsec -= 1000000000L;
+        if (pthread_timedjoin_np(s->thread, NULL, &until) == 0)
+            break;
+        if (ts_monotonic_ms() < deadline)
+            continue;
+        atomic_store(&s->late, 1);
+        pthread_mutex_lock(&s->cancel_mu);
+        int sent = s->cancel != NULL && PQcancel(s->cancel, why, (int)sizeof(why));
+        pthread_mutex_unlock(&s->cancel_mu);
+        if (!warned) {
+            ts_log_warn("sync: still busy with PostgreSQL at the shutdown deadline: %s", sent ? "its query is cancelled" : "waiting for it");
+            warned = 1;
+        }
+    }
     close(s->stop_pipe[0]);
     close(s->stop_pipe[1]);
+    pthread_mutex_destroy(&s->cancel_mu);
     free(s);
 }
+

@@ -147,3 +147,33 @@ test('a stop while PostgreSQL is down takes shutdown_timeout in all, however the
   assert.doesNotMatch(log, /still open at the shutdown deadline/);
   assert.ok(took < 4_800, `the stop took ${took} ms`);
 });
+
+test('a stop while the sync thread waits on a lock takes shutdown_timeout, not as long as the lock is held', { timeout: 60_000 }, async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { sql } = await import('./lib.mjs');
+  const url = createDatabase('outage_lock');
+  assert.equal(cli(['migrate'], { env: { DATABASE_URL: url } }).status, 0);
+  const srv = await startServer({ url, env: { TESSERA_SHUTDOWN_TIMEOUT: '2s' } });
+  t.after(() => srv.stop());
+
+  // another session holds the users table; the sync thread's next directory reload waits for it
+  const holder = spawn('psql', [url, '-qAtX', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => holder.kill('SIGKILL'));
+  let held = '';
+  holder.stdout.on('data', (d) => { held += d; });
+  holder.stdin.write("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n");
+  await waitFor(() => held.includes('locked'), 5_000, 20);
+  sql(url, "NOTIFY tessera_changes, 'users'");
+  await waitFor(() => sql(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tessera-sync' " +
+    "AND wait_event_type = 'Lock'") === '1', 5_000, 20);
+
+  const started = Date.now();
+  const r = await srv.stop();
+  const took = Date.now() - started;
+  t.diagnostic(`stopped in ${took} ms (shutdown_timeout 2 s) with the lock still held`);
+  assert.equal(r.code, 0, srv.logs.join('').slice(-2000));
+  assert.ok(took < 3_500, `the stop took ${took} ms`);
+  assert.match(srv.logs.join(''), /sync: still busy with PostgreSQL at the shutdown deadline: its query is cancelled/);
+  assert.equal(held.includes('locked'), true);
+  holder.stdin.end('ROLLBACK;\n');
+});
