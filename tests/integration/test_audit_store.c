@@ -15,10 +15,8 @@
 #include "tessera/audit.h"
 #include "tessera/audit_store.h"
 #include "tessera/store.h"
+#include "pg_fixture.h"
 
-static ts_config_t conf;
-static ts_pgconn_t *db;
-static char err[1024];
 
 static int64_t newest_id(void)
 {
@@ -35,26 +33,6 @@ static int64_t now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int setup(void **state)
-{
-    int applied;
-    (void)state;
-    if (ts_config_load(&conf, NULL, err, sizeof(err)) != 0 || (db = ts_store_connect(&conf, "test", err, sizeof(err))) == NULL ||
-        ts_store_migrate(db, &applied, err, sizeof(err)) != 0) {
-        fprintf(stderr, "setup: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ts_store_close(db);
-    ts_config_dispose(&conf);
-    return 0;
 }
 
 #define ROWS 4
@@ -160,5 +138,5 @@ int main(void)
         cmocka_unit_test(every_escaped_byte_comes_back),
         cmocka_unit_test(a_refused_row_leaves_nothing_of_its_batch),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pg_fixture_setup, pg_fixture_teardown);
 }

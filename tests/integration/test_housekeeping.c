@@ -9,10 +9,8 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 #include "tessera/store.h"
+#include "pg_fixture.h"
 
-static ts_config_t conf;
-static ts_pgconn_t *db;
-static char err[1024];
 
 static void sql(const char *q)
 {
@@ -28,26 +26,6 @@ static long count(const char *q)
     long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return n;
-}
-
-static int setup(void **state)
-{
-    int applied;
-    (void)state;
-    if (ts_config_load(&conf, NULL, err, sizeof(err)) != 0 || (db = ts_store_connect(&conf, "test", err, sizeof(err))) == NULL ||
-        ts_store_migrate(db, &applied, err, sizeof(err)) != 0) {
-        fprintf(stderr, "setup: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ts_store_close(db);
-    ts_config_dispose(&conf);
-    return 0;
 }
 
 static void expired_secrets_go_quietly(void **state)
@@ -94,5 +72,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(expired_secrets_go_quietly),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pg_fixture_setup, pg_fixture_teardown);
 }
