@@ -172,6 +172,20 @@ struct pg_result;
  *  "<what> already exists" and similar messages. The caller PQclears the result. */
 struct pg_result *ts_store__query(ts_pgconn_t *db, const char *sql, int nparams, const char *const *params, const char *what,
                                   char *err, size_t errlen);
+/* how ts_store__get and ts_store__list make and free the records of one table */
+typedef struct st_ts_store_kind_t {
+    size_t size;                                                 /* of one record */
+    int (*from_row)(struct pg_result *res, int row, void *out); /* 0, or -1 when out of memory */
+    void (*dispose)(void *record);
+} ts_store_kind_t;
+/** the record of the one row sql finds (params as for ts_store__query) into *out: 0, TS_STORE_NOT_FOUND with
+ *  "<what> not found", or -1 with err */
+int ts_store__get(ts_pgconn_t *db, const ts_store_kind_t *kind, const char *sql, int nparams, const char *const *params,
+                  const char *what, void *out, char *err, size_t errlen);
+/** the records of every row sql finds, in its order, as a malloc'd array (*out, *n; NULL and 0 when none): 0, or
+ *  -1 with err and nothing allocated */
+int ts_store__list(ts_pgconn_t *db, const ts_store_kind_t *kind, const char *sql, const char *what, void **out, size_t *n,
+                   char *err, size_t errlen);
 /** opens a transaction, or a savepoint when the caller has one open (*nested = 1) */
 int ts_store__begin(ts_pgconn_t *db, int *nested, char *err, size_t errlen);
 /** commits (or releases the savepoint) when ret is 0, else rolls it back; returns ret, or -1 when the commit fails */

@@ -224,55 +224,35 @@ exit:
     return ts_store__end(db, nested, ret, err, errlen);
 }
 
+static int client_row(PGresult *res, int row, void *out)
+{
+    return client_from_row(res, row, out);
+}
+
+static void client_dispose(void *c)
+{
+    ts_client_record_dispose(c);
+}
+
+static const ts_store_kind_t client_kind = {sizeof(ts_client_record_t), client_row, client_dispose};
+
 int ts_store_client_get(ts_pgconn_t *db, const char *client_id, ts_client_record_t *out, char *err, size_t errlen)
 {
     char what[160];
     const char *params[1] = {client_id};
-    PGresult *res;
-    int ret;
 
     what_client(what, sizeof(what), client_id);
-    memset(out, 0, sizeof(*out));
-    if ((res = ts_store__query(db, "SELECT " CLIENT_COLUMNS " FROM clients c WHERE c.client_id = $1", 1, params, what, err,
-                               errlen)) == NULL)
-        return -1;
-    if (PQntuples(res) == 0) {
-        snprintf(err, errlen, "%s not found", what);
-        ret = TS_STORE_NOT_FOUND;
-    } else if ((ret = client_from_row(res, 0, out)) != 0) {
-        snprintf(err, errlen, "out of memory");
-    }
-    PQclear(res);
-    return ret;
+    return ts_store__get(db, &client_kind, "SELECT " CLIENT_COLUMNS " FROM clients c WHERE c.client_id = $1", 1, params, what, out,
+                         err, errlen);
 }
 
 int ts_store_client_list(ts_pgconn_t *db, ts_client_record_t **out, size_t *n, char *err, size_t errlen)
 {
-    PGresult *res;
-    int rows;
-
-    *out = NULL;
-    *n = 0;
-    if ((res = ts_store__query(db, "SELECT " CLIENT_COLUMNS " FROM clients c ORDER BY c.client_id", 0, NULL, "clients", err,
-                               errlen)) == NULL)
-        return -1;
-    rows = PQntuples(res);
-    if (rows > 0 && (*out = calloc((size_t)rows, sizeof(**out))) == NULL)
-        goto oom;
-    for (; *n < (size_t)rows; ++*n)
-        if (client_from_row(res, (int)*n, *out + *n) != 0)
-            goto oom;
-    PQclear(res);
-    return 0;
-oom:
-    for (size_t i = 0; i < *n; ++i)
-        ts_client_record_dispose(*out + i);
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    PQclear(res);
-    snprintf(err, errlen, "out of memory");
-    return -1;
+    void *items;
+    int ret = ts_store__list(db, &client_kind, "SELECT " CLIENT_COLUMNS " FROM clients c ORDER BY c.client_id", "clients", &items, n,
+                             err, errlen);
+    *out = items;
+    return ret;
 }
 
 int ts_store_client_update(ts_pgconn_t *db, const ts_client_record_t *c, char *err, size_t errlen)

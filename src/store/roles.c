@@ -60,6 +60,55 @@ PGresult *ts_store__query(ts_pgconn_t *db, const char *sql, int nparams, const c
     return NULL;
 }
 
+int ts_store__get(ts_pgconn_t *db, const ts_store_kind_t *kind, const char *sql, int nparams, const char *const *params,
+                  const char *what, void *out, char *err, size_t errlen)
+{
+    PGresult *res;
+    int ret;
+
+    memset(out, 0, kind->size);
+    if ((res = ts_store__query(db, sql, nparams, params, what, err, errlen)) == NULL)
+        return -1;
+    if (PQntuples(res) == 0) {
+        say(err, errlen, "%s not found", what);
+        ret = TS_STORE_NOT_FOUND;
+    } else if ((ret = kind->from_row(res, 0, out)) != 0) {
+        say(err, errlen, "out of memory");
+    }
+    PQclear(res);
+    return ret;
+}
+
+int ts_store__list(ts_pgconn_t *db, const ts_store_kind_t *kind, const char *sql, const char *what, void **out, size_t *n,
+                   char *err, size_t errlen)
+{
+    PGresult *res;
+    char *items = NULL;
+    size_t made = 0, rows;
+
+    *out = NULL;
+    *n = 0;
+    if ((res = ts_store__query(db, sql, 0, NULL, what, err, errlen)) == NULL)
+        return -1;
+    rows = (size_t)PQntuples(res);
+    if (rows > 0 && (items = calloc(rows, kind->size)) == NULL)
+        goto oom;
+    for (; made < rows; ++made)
+        if (kind->from_row(res, (int)made, items + made * kind->size) != 0)
+            goto oom;
+    PQclear(res);
+    *out = items;
+    *n = rows;
+    return 0;
+oom:
+    for (size_t i = 0; i < made; ++i)
+        kind->dispose(items + i * kind->size);
+    free(items);
+    PQclear(res);
+    say(err, errlen, "out of memory");
+    return -1;
+}
+
 static int run(PGconn *db, const char *sql, char *err, size_t errlen)
 {
     PGresult *res = ts_store__query(db, sql, 0, NULL, "database", err, errlen);
@@ -207,53 +256,33 @@ int ts_store_role_create(ts_pgconn_t *db, const ts_role_record_t *r, char *err, 
     return res != NULL ? 0 : -1;
 }
 
+static int role_row(PGresult *res, int row, void *out)
+{
+    return role_from_row(res, row, out);
+}
+
+static void role_dispose(void *r)
+{
+    ts_role_record_dispose(r);
+}
+
+static const ts_store_kind_t role_kind = {sizeof(ts_role_record_t), role_row, role_dispose};
+
 int ts_store_role_get(ts_pgconn_t *db, const char *name, ts_role_record_t *out, char *err, size_t errlen)
 {
     char what[96];
     const char *params[1] = {name};
-    PGresult *res;
-    int ret;
 
     role_what(what, sizeof(what), name);
-    memset(out, 0, sizeof(*out));
-    if ((res = ts_store__query(db, "SELECT " ROLE_COLUMNS " FROM roles WHERE name = $1", 1, params, what, err, errlen)) == NULL)
-        return -1;
-    if (PQntuples(res) == 0) {
-        say(err, errlen, "%s not found", what);
-        ret = TS_STORE_NOT_FOUND;
-    } else if ((ret = role_from_row(res, 0, out)) != 0) {
-        say(err, errlen, "out of memory");
-    }
-    PQclear(res);
-    return ret;
+    return ts_store__get(db, &role_kind, "SELECT " ROLE_COLUMNS " FROM roles WHERE name = $1", 1, params, what, out, err, errlen);
 }
 
 int ts_store_role_list(ts_pgconn_t *db, ts_role_record_t **out, size_t *n, char *err, size_t errlen)
 {
-    PGresult *res;
-    int rows;
-
-    *out = NULL;
-    *n = 0;
-    if ((res = ts_store__query(db, "SELECT " ROLE_COLUMNS " FROM roles ORDER BY name", 0, NULL, "roles", err, errlen)) == NULL)
-        return -1;
-    rows = PQntuples(res);
-    if (rows > 0 && (*out = calloc((size_t)rows, sizeof(**out))) == NULL)
-        goto oom;
-    for (; *n < (size_t)rows; ++*n)
-        if (role_from_row(res, (int)*n, *out + *n) != 0)
-            goto oom;
-    PQclear(res);
-    return 0;
-oom:
-    for (size_t i = 0; i < *n; ++i)
-        ts_role_record_dispose(*out + i);
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    PQclear(res);
-    say(err, errlen, "out of memory");
-    return -1;
+    void *items;
+    int ret = ts_store__list(db, &role_kind, "SELECT " ROLE_COLUMNS " FROM roles ORDER BY name", "roles", &items, n, err, errlen);
+    *out = items;
+    return ret;
 }
 
 /* 0 when the statement touched a row, TS_STORE_NOT_FOUND when none, -1 on error */

@@ -102,55 +102,35 @@ exit:
     return ts_store__end(db, nested, ret, err, errlen);
 }
 
+static int user_row(PGresult *res, int row, void *out)
+{
+    return user_from_row(res, row, out);
+}
+
+static void user_dispose(void *u)
+{
+    ts_user_record_dispose(u);
+}
+
+static const ts_store_kind_t user_kind = {sizeof(ts_user_record_t), user_row, user_dispose};
+
 int ts_store_user_get(ts_pgconn_t *db, const char *username, ts_user_record_t *out, char *err, size_t errlen)
 {
     char what[160];
     const char *params[1] = {username};
-    PGresult *res;
-    int ret;
 
     what_user(what, sizeof(what), username);
-    memset(out, 0, sizeof(*out));
-    if ((res = ts_store__query(db, "SELECT " USER_COLUMNS " FROM users u WHERE lower(u.username) = lower($1)", 1, params, what,
-                               err, errlen)) == NULL)
-        return -1;
-    if (PQntuples(res) == 0) {
-        snprintf(err, errlen, "%s not found", what);
-        ret = TS_STORE_NOT_FOUND;
-    } else if ((ret = user_from_row(res, 0, out)) != 0) {
-        snprintf(err, errlen, "out of memory");
-    }
-    PQclear(res);
-    return ret;
+    return ts_store__get(db, &user_kind, "SELECT " USER_COLUMNS " FROM users u WHERE lower(u.username) = lower($1)", 1, params, what,
+                         out, err, errlen);
 }
 
 int ts_store_user_list(ts_pgconn_t *db, ts_user_record_t **out, size_t *n, char *err, size_t errlen)
 {
-    PGresult *res;
-    int rows;
-
-    *out = NULL;
-    *n = 0;
-    if ((res = ts_store__query(db, "SELECT " USER_COLUMNS " FROM users u ORDER BY lower(u.username)", 0, NULL, "users", err,
-                               errlen)) == NULL)
-        return -1;
-    rows = PQntuples(res);
-    if (rows > 0 && (*out = calloc((size_t)rows, sizeof(**out))) == NULL)
-        goto oom;
-    for (; *n < (size_t)rows; ++*n)
-        if (user_from_row(res, (int)*n, *out + *n) != 0)
-            goto oom;
-    PQclear(res);
-    return 0;
-oom:
-    for (size_t i = 0; i < *n; ++i)
-        ts_user_record_dispose(*out + i);
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    PQclear(res);
-    snprintf(err, errlen, "out of memory");
-    return -1;
+    void *items;
+    int ret = ts_store__list(db, &user_kind, "SELECT " USER_COLUMNS " FROM users u ORDER BY lower(u.username)", "users", &items, n,
+                             err, errlen);
+    *out = items;
+    return ret;
 }
 
 int ts_store_user_update(ts_pgconn_t *db, const ts_user_record_t *u, char *err, size_t errlen)
