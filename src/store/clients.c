@@ -87,8 +87,10 @@ fail:
     return -1;
 }
 
-static int client_from_row(PGresult *res, int row, ts_client_record_t *c)
+/* one row into *out, a ts_client_record_t (the shape ts_store_kind_t asks for) */
+static int client_from_row(PGresult *res, int row, void *out)
 {
+    ts_client_record_t *c = out;
     int oom = 0;
     const char *v;
 
@@ -224,17 +226,12 @@ exit:
     return ts_store__end(db, nested, ret, err, errlen);
 }
 
-static int client_row(PGresult *res, int row, void *out)
-{
-    return client_from_row(res, row, out);
-}
-
 static void client_dispose(void *c)
 {
     ts_client_record_dispose(c);
 }
 
-static const ts_store_kind_t client_kind = {sizeof(ts_client_record_t), client_row, client_dispose};
+static const ts_store_kind_t client_kind = {sizeof(ts_client_record_t), client_from_row, client_dispose};
 
 int ts_store_client_get(ts_pgconn_t *db, const char *client_id, ts_client_record_t *out, char *err, size_t errlen)
 {

@@ -213,8 +213,10 @@ static const char *value_or_null(PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
-static int role_from_row(PGresult *res, int row, ts_role_record_t *r)
+/* one row into *out, a ts_role_record_t (the shape ts_store_kind_t asks for) */
+static int role_from_row(PGresult *res, int row, void *out)
 {
+    ts_role_record_t *r = out;
     int oom = 0;
 
     memset(r, 0, sizeof(*r));
@@ -256,17 +258,12 @@ int ts_store_role_create(ts_pgconn_t *db, const ts_role_record_t *r, char *err, 
     return res != NULL ? 0 : -1;
 }
 
-static int role_row(PGresult *res, int row, void *out)
-{
-    return role_from_row(res, row, out);
-}
-
 static void role_dispose(void *r)
 {
     ts_role_record_dispose(r);
 }
 
-static const ts_store_kind_t role_kind = {sizeof(ts_role_record_t), role_row, role_dispose};
+static const ts_store_kind_t role_kind = {sizeof(ts_role_record_t), role_from_row, role_dispose};
 
 int ts_store_role_get(ts_pgconn_t *db, const char *name, ts_role_record_t *out, char *err, size_t errlen)
 {

@@ -37,8 +37,10 @@ void ts_user_record_dispose(ts_user_record_t *u)
     memset(u, 0, sizeof(*u));
 }
 
-static int user_from_row(PGresult *res, int row, ts_user_record_t *u)
+/* one row into *out, a ts_user_record_t (the shape ts_store_kind_t asks for) */
+static int user_from_row(PGresult *res, int row, void *out)
 {
+    ts_user_record_t *u = out;
     int oom = 0;
 
     memset(u, 0, sizeof(*u));
@@ -102,17 +104,12 @@ exit:
     return ts_store__end(db, nested, ret, err, errlen);
 }
 
-static int user_row(PGresult *res, int row, void *out)
-{
-    return user_from_row(res, row, out);
-}
-
 static void user_dispose(void *u)
 {
     ts_user_record_dispose(u);
 }
 
-static const ts_store_kind_t user_kind = {sizeof(ts_user_record_t), user_row, user_dispose};
+static const ts_store_kind_t user_kind = {sizeof(ts_user_record_t), user_from_row, user_dispose};
 
 int ts_store_user_get(ts_pgconn_t *db, const char *username, ts_user_record_t *out, char *err, size_t errlen)
 {
