@@ -18,6 +18,7 @@
 #include <h2o/multithread.h>
 #include "http/admin.h"
 #include "http/conns.h"
+#include "http/methods.h"
 #include "tessera/audit.h"
 #include "http/audit_http.h"
 #include "http/ratelimit_http.h"
@@ -48,11 +49,6 @@ typedef struct st_control_msg_t {
 
 /* ---- routing --------------------------------------------------------------------------------------- */
 
-#define M_GET 1u /* GET and HEAD */
-#define M_POST 2u
-#define M_PUT 4u
-#define M_DELETE 8u
-
 /* '*' is one path segment: the name of a record */
 static const struct {
     const char *pattern;
@@ -81,20 +77,6 @@ static const struct {
     {"/admin/v1/audit", M_GET, ts_admin_ep_audit_list},
     {"/metrics", M_GET, ts_admin_ep_metrics},
 };
-
-static unsigned method_bit(h2o_req_t *req)
-{
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
-        h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
-        return M_GET;
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
-        return M_POST;
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PUT")))
-        return M_PUT;
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE")))
-        return M_DELETE;
-    return 0;
-}
 
 static int hexval(int c)
 {
@@ -139,14 +121,6 @@ static int match(h2o_req_t *req, const char *pattern, h2o_iovec_t path, const ch
     return p == end;
 }
 
-static const char *allow_value(h2o_mem_pool_t *pool, unsigned methods)
-{
-    char buf[48];
-    snprintf(buf, sizeof(buf), "%s%s%s%s", (methods & M_GET) ? ", GET, HEAD" : "", (methods & M_POST) ? ", POST" : "",
-             (methods & M_PUT) ? ", PUT" : "", (methods & M_DELETE) ? ", DELETE" : "");
-    return h2o_strdup(pool, buf + 2, SIZE_MAX).base;
-}
-
 static size_t header_bytes(h2o_req_t *req)
 {
     size_t total = 0;
@@ -159,7 +133,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     ts_admin_t *admin = H2O_STRUCT_FROM_MEMBER(ts_admin_t, w.ctx, req->conn->ctx);
     ts_admin_req_t ar = {.req = req, .admin = admin, .app = &admin->app, .now = (int64_t)time(NULL)};
-    unsigned allowed = 0, method = method_bit(req);
+    unsigned allowed = 0, method = ts_http_method_bit(req);
     const char *key = NULL;
 
     ++admin->requests;
@@ -192,7 +166,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return routes[i].fn(&ar);
     }
     if (allowed != 0) {
-        ts_http_header(req, "allow", allow_value(&req->pool, allowed));
+        ts_http_header(req, "allow", ts_http_allow_value(req, allowed));
         return ts_http_send_error(req, TS_ERR_METHOD_NOT_ALLOWED, NULL);
     }
     return ts_http_send_error(req, TS_ERR_NOT_FOUND, NULL);

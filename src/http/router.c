@@ -6,11 +6,7 @@
 #include "http/endpoints.h"
 #include "tessera/audit.h"
 #include "http/limits.h"
-
-#define M_GET 1u  /* GET and HEAD */
-#define M_POST 2u
-#define M_PUT 4u
-#define M_DELETE 8u
+#include "http/methods.h"
 
 #define LIMITED_HERE 0 /* the router takes the address's token */
 #define LIMITED_INSIDE 1 /* the handler does (src/http/reqctx.c), and the client's too */
@@ -47,34 +43,6 @@ static const struct {
     /* the one path with a parameter: /register/{client_id} (RFC 7592), matched on this prefix */
     {"/register/", M_GET | M_PUT | M_DELETE, ts_ep_registration, LIMITED_INSIDE, RECORDED},
 };
-
-static unsigned method_bit(h2o_req_t *req)
-{
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
-        h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
-        return M_GET;
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
-        return M_POST;
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PUT")))
-        return M_PUT;
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE")))
-        return M_DELETE;
-    return 0;
-}
-
-static const char *allow_value(unsigned methods)
-{
-    switch (methods) {
-    case M_GET:
-        return "GET, HEAD";
-    case M_POST:
-        return "POST";
-    case M_GET | M_POST:
-        return "GET, HEAD, POST";
-    default:
-        return "GET, HEAD, PUT, DELETE";
-    }
-}
 
 /* path is the route's (exact), or begins with a route ending in '/' and has something after it */
 static int matches(h2o_iovec_t path, const char *route)
@@ -115,8 +83,8 @@ int ts_http_route(h2o_handler_t *self, h2o_req_t *req)
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); ++i) {
         if (!matches(path, routes[i].path))
             continue;
-        if ((method_bit(req) & routes[i].methods) == 0) {
-            ts_http_header(req, "allow", allow_value(routes[i].methods));
+        if ((ts_http_method_bit(req) & routes[i].methods) == 0) {
+            ts_http_header(req, "allow", ts_http_allow_value(req, routes[i].methods));
             return ts_http_send_error(req, TS_ERR_METHOD_NOT_ALLOWED, NULL);
         }
         if (routes[i].limits == LIMITED_HERE && ts_http_rate_limit_address_or_reply(req) != 0)
