@@ -59,6 +59,12 @@ int ts_admin_step_up_or_reply(ts_admin_req_t *ar);
 ts_pgconn_t *ts_admin_db_or_reply(ts_admin_req_t *ar);
 /** the request body checked against schema (a new reference); NULL after sending 400 or 413 */
 json_t *ts_admin_body_or_reply(ts_admin_req_t *ar, const ts_admin_schema_t *schema);
+/** an update's start: the body checked against schema, the record's name in the path checked by valid_key (which
+ *  answers when it refuses), and the database into *db. The body (a new reference), or NULL when answered. */
+json_t *ts_admin_update_or_reply(ts_admin_req_t *ar, const ts_admin_schema_t *schema, int (*valid_key)(ts_admin_req_t *ar),
+                                 ts_pgconn_t **db);
+/** {"fields": [the names of body's members]}: the details of an update's audit event (a new reference) */
+json_t *ts_admin_changed_fields(const json_t *body);
 /** the list parameters of the query string (?limit=1..100&after=CURSOR); -1 after sending 400. *after is the
  *  decoded key, in the pool, or NULL */
 int ts_admin_page_params_or_reply(ts_admin_req_t *ar, unsigned *limit, const char **after);

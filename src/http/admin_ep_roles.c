@@ -136,12 +136,8 @@ int ts_admin_ep_role_update(ts_admin_req_t *ar)
     ts_pgconn_t *db;
     int ret;
 
-    if ((body = ts_admin_body_or_reply(ar, &ts_admin_role_update_schema)) == NULL)
+    if ((body = ts_admin_update_or_reply(ar, &ts_admin_role_update_schema, valid_key, &db)) == NULL)
         return 0;
-    if (!valid_key(ar) || (db = ts_admin_db_or_reply(ar)) == NULL) {
-        json_decref(body);
-        return 0;
-    }
     if ((ret = ts_store_role_get(db, ar->key, &r, err, sizeof(err))) != 0) {
         json_decref(body);
         return ts_admin_store_error(ar, ret, err, "role");

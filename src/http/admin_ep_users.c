@@ -183,12 +183,8 @@ int ts_admin_ep_user_update(ts_admin_req_t *ar)
     ts_pgconn_t *db;
     int ret;
 
-    if ((body = ts_admin_body_or_reply(ar, &ts_admin_user_update_schema)) == NULL)
+    if ((body = ts_admin_update_or_reply(ar, &ts_admin_user_update_schema, valid_key, &db)) == NULL)
         return 0;
-    if (!valid_key(ar) || (db = ts_admin_db_or_reply(ar)) == NULL) {
-        json_decref(body);
-        return 0;
-    }
     if ((ret = ts_store_user_get(db, ar->key, &before, err, sizeof(err))) != 0) {
         ts_admin_store_error(ar, ret, err, "user");
         json_decref(body);
@@ -215,14 +211,7 @@ int ts_admin_ep_user_update(ts_admin_req_t *ar)
         ts_admin_store_error(ar, ret, err, "user");
         goto exit;
     }
-    json_t *changed = json_array();
-    const char *name;
-    json_t *v;
-    json_object_foreach(body, name, v)
-    {
-        json_array_append_new(changed, json_string(name));
-    }
-    ts_admin_audit(ar, "admin.user.update", before.subject, 1, json_pack("{s:o}", "fields", changed));
+    ts_admin_audit(ar, "admin.user.update", before.subject, 1, ts_admin_changed_fields(body));
     send_user(ar, db, u.username, 200);
 exit:
     ts_user_record_dispose(&before);

@@ -210,6 +210,28 @@ json_t *ts_admin_body_or_reply(ts_admin_req_t *ar, const ts_admin_schema_t *sche
     return body;
 }
 
+json_t *ts_admin_update_or_reply(ts_admin_req_t *ar, const ts_admin_schema_t *schema, int (*valid_key)(ts_admin_req_t *ar),
+                                 ts_pgconn_t **db)
+{
+    json_t *body = ts_admin_body_or_reply(ar, schema);
+
+    if (body != NULL && (!valid_key(ar) || (*db = ts_admin_db_or_reply(ar)) == NULL)) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+json_t *ts_admin_changed_fields(const json_t *body)
+{
+    json_t *names = json_array(), *v;
+    const char *name;
+
+    json_object_foreach ((json_t *)body, name, v)
+        json_array_append_new(names, json_string(name));
+    return json_pack("{s:o}", "fields", names);
+}
+
 int ts_admin_page_params_or_reply(ts_admin_req_t *ar, unsigned *limit, const char **after)
 {
     h2o_req_t *req = ar->req;

@@ -231,6 +231,9 @@ test('clients: create (the secret shown once), read, update, list a page at a ti
   assert.equal(put.json.client_name, 'Renamed');
   assert.equal(put.json.status, 'disabled');
   assert.equal(put.json.scope, 'api:read', 'fields not named keep their values');
+  const fields = await waitFor(() => sql(url, "SELECT details->'fields' FROM audit_events WHERE action = 'admin.client.update' " +
+    "AND target = 'app-b' AND outcome = 'success' ORDER BY id DESC LIMIT 1"), 5_000);
+  assert.deepEqual(JSON.parse(fields).sort(), ['client_name', 'status'], 'the audit event names the fields changed, not their values');
 
   const rot = await api('POST', '/admin/v1/clients/app-a/secret', { body: { grace_period: 0 } });
   assert.equal(rot.status, 200, show(rot));
