@@ -22,6 +22,17 @@ typedef struct st_ts_cli_t {
 
 typedef int (*ts_cli_command_fn)(ts_cli_t *cli, int argc, char **argv);
 
+/* one subcommand of a command: `tessera client create` */
+typedef struct st_ts_cli_subcommand_t {
+    const char *name;
+    ts_cli_command_fn fn;
+} ts_cli_subcommand_t;
+
+/** runs the one of the n subs that argv[1] names; `help` and `--help` print usage, anything else is a usage error
+ *  that names the command (noun). Returns the exit code. */
+int ts_cli_dispatch(ts_cli_t *cli, int argc, char **argv, const ts_cli_subcommand_t *subs, size_t n, const char *noun,
+                    const char *usage);
+
 /** `tessera ...`: global options, then one command; returns the process exit code */
 int ts_cli_main(int argc, char **argv);
 

@@ -168,13 +168,7 @@ static int cmd_export(ts_cli_t *cli, int argc, char **argv)
 
 int ts_cli_audit(ts_cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2)
-        return ts_cli_usage("%s", USAGE);
-    if (strcmp(argv[1], "tail") == 0)
-        return cmd_tail(cli, argc, argv);
-    if (strcmp(argv[1], "verify") == 0)
-        return cmd_verify(cli, argc, argv);
-    if (strcmp(argv[1], "export") == 0)
-        return cmd_export(cli, argc, argv);
-    return ts_cli_usage("unknown audit command '%s'\n%s", argv[1], USAGE);
+    static const ts_cli_subcommand_t subcommands[] = {{"tail", cmd_tail}, {"verify", cmd_verify}, {"export", cmd_export}};
+
+    return ts_cli_dispatch(cli, argc, argv, subcommands, sizeof(subcommands) / sizeof(subcommands[0]), "audit", USAGE);
 }

@@ -527,22 +527,10 @@ exit:
 
 int ts_cli_client(ts_cli_t *cli, int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        ts_cli_command_fn fn;
-    } subcommands[] = {
+    static const ts_cli_subcommand_t subcommands[] = {
         {"create", cmd_create},        {"list", cmd_list},       {"show", cmd_show},     {"delete", cmd_delete},
         {"rotate-secret", cmd_rotate}, {"disable", cmd_disable}, {"enable", cmd_enable},
     };
 
-    if (argc < 2)
-        return ts_cli_usage("%s", USAGE);
-    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); ++i)
-        if (strcmp(argv[1], subcommands[i].name) == 0)
-            return subcommands[i].fn(cli, argc, argv);
-    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
-        puts(USAGE);
-        return TS_EXIT_OK;
-    }
-    return ts_cli_usage("unknown client command '%s'\n%s", argv[1], USAGE);
+    return ts_cli_dispatch(cli, argc, argv, subcommands, sizeof(subcommands) / sizeof(subcommands[0]), "client", USAGE);
 }

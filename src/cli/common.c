@@ -27,6 +27,21 @@ int ts_cli_usage(const char *fmt, ...)
     return TS_EXIT_USAGE;
 }
 
+int ts_cli_dispatch(ts_cli_t *cli, int argc, char **argv, const ts_cli_subcommand_t *subs, size_t n, const char *noun,
+                    const char *usage)
+{
+    if (argc < 2)
+        return ts_cli_usage("%s", usage);
+    for (size_t i = 0; i < n; ++i)
+        if (strcmp(argv[1], subs[i].name) == 0)
+            return subs[i].fn(cli, argc, argv);
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        puts(usage);
+        return TS_EXIT_OK;
+    }
+    return ts_cli_usage("unknown %s command '%s'\n%s", noun, argv[1], usage);
+}
+
 int ts_cli_fail(const char *fmt, ...)
 {
     va_list ap;
