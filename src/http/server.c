@@ -530,7 +530,8 @@ int ts_server_run(const ts_config_t *conf, ts_snapshots_t *snaps, const ts_kek_t
     ts_log_info("tessera %s listening on %s://%s (%u threads), issuer %s", TESSERA_VERSION, s.app.tls ? "https" : "http",
                 conf->listen, s.nworkers, conf->issuer);
     ret = wait_for_signals(&s, &set);
-    /* one budget for the whole stop: in-flight requests, then the audit log (and its webhook) get what is left */
+    /* one budget for the whole stop: in-flight requests, then the audit log (and its webhook) and the sync thread
+     * (serve.c) get what is left */
     stop_deadline = ts_monotonic_ms() + (uint64_t)conf->shutdown_timeout * 1000;
     *out_deadline = stop_deadline;
     for (unsigned i = 0; i < s.nworkers; ++i)
