@@ -18,11 +18,11 @@
 #include "tessera/oauth_metadata.h"
 #include "tessera/records.h"
 #include "tessera/errmsg.h"
+#include "cli/apply_fields.h"
 
 #define USAGE "usage: tessera apply FILE.json   (FILE may be - for stdin)"
 #define FILE_MAX (1024 * 1024)
 #define OBJECTS_MAX 10000
-#define ROLES_PER_OBJECT_MAX 100
 #define PASSWORD_MIN 8
 #define NAME_MAX_CHARS 200
 /* an arbitrary constant that names "Tessera apply" among advisory locks: two applies run one after the other */
@@ -58,153 +58,6 @@ typedef struct st_plan_t {
     tally_t roles_tally, clients_tally, users_tally;
 } plan_t;
 
-/* field names from the file are echoed in messages only when they are plain text */
-static const char *printable(const char *s)
-{
-    size_t n = 0;
-    for (; s[n] != '\0'; ++n)
-        if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] >= 0x7f || n >= 64)
-            return "(a name with unusual characters)";
-    return s;
-}
-
-/* ---- reading fields ------------------------------------------------------------------------------ */
-
-static int check_fields(json_t *obj, const char *const *allowed, const char *where, char *err, size_t errlen)
-{
-    const char *key;
-    json_t *value;
-
-    if (!json_is_object(obj))
-        return ts_fail(err, errlen, "%s: must be an object", where);
-    json_object_foreach(obj, key, value) {
-        const char *const *a;
-        for (a = allowed; *a != NULL && strcmp(*a, key) != 0; ++a)
-            ;
-        if (*a == NULL)
-            return ts_fail(err, errlen, "%s: unknown field '%s'", where, printable(key));
-    }
-    return 0;
-}
-
-/* Absent and null both mean "not given" (*out = NULL). */
-static int get_string(const json_t *obj, const char *key, int required, const char *where, const char **out, char *err,
-                      size_t errlen)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return required ? ts_fail(err, errlen, "%s: %s: required", where, key) : 0;
-    if (!json_is_string(v))
-        return ts_fail(err, errlen, "%s: %s: expected a string", where, key);
-    if (strlen(json_string_value(v)) != json_string_length(v))
-        return ts_fail(err, errlen, "%s: %s: must not contain NUL characters", where, key);
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int get_bool(const json_t *obj, const char *key, int dflt, const char *where, int *out, char *err, size_t errlen)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    *out = dflt;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_boolean(v))
-        return ts_fail(err, errlen, "%s: %s: expected true or false", where, key);
-    *out = json_is_true(v);
-    return 0;
-}
-
-/* *out is a malloc'd array of pointers into the document (NULL when empty); *present tells whether the field was given */
-static int get_strings(const json_t *obj, const char *key, size_t max, const char *where, const char ***out, size_t *n,
-                       int *present, char *err, size_t errlen)
-{
-    const json_t *v = json_object_get(obj, key), *item;
-    size_t i;
-
-    *out = NULL;
-    *n = 0;
-    if (present != NULL)
-        *present = v != NULL && !json_is_null(v);
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_array(v))
-        return ts_fail(err, errlen, "%s: %s: expected an array of strings", where, key);
-    if (json_array_size(v) > max)
-        return ts_fail(err, errlen, "%s: %s: more than %zu items", where, key, max);
-    if (json_array_size(v) == 0)
-        return 0;
-    if ((*out = calloc(json_array_size(v), sizeof(char *))) == NULL)
-        return ts_fail(err, errlen, "out of memory");
-    json_array_foreach(v, i, item) {
-        if (!json_is_string(item) || strlen(json_string_value(item)) != json_string_length(item)) {
-            free(*out);
-            *out = NULL;
-            return ts_fail(err, errlen, "%s: %s[%zu]: expected a string", where, key, i);
-        }
-        (*out)[i] = json_string_value(item);
-    }
-    *n = json_array_size(v);
-    return 0;
-}
-
-static int push_all(ts_strlist_t *l, const char *const *items, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        if (ts_strlist_push(l, items[i]) != 0)
-            return -1;
-    return 0;
-}
-
-/* role names listed by a client or a user: valid, each once */
-static int get_role_names(const json_t *obj, const char *where, ts_strlist_t *roles, char *err, size_t errlen)
-{
-    const char **names;
-    size_t n;
-    char field[32], why[256];
-    int ret = 0;
-
-    if (get_strings(obj, "roles", ROLES_PER_OBJECT_MAX, where, &names, &n, NULL, err, errlen) != 0)
-        return -1;
-    for (size_t i = 0; i < n && ret == 0; ++i) {
-        snprintf(field, sizeof(field), "roles[%zu]", i);
-        if (ts_oauth_check_role_name(field, names[i], why, sizeof(why)) != 0)
-            ret = ts_fail(err, errlen, "%s: %s", where, why);
-        else if (ts_strlist_contains(roles, names[i]))
-            ret = ts_fail(err, errlen, "%s: %s: role '%s' is listed twice", where, field, names[i]);
-        else if (ts_strlist_push(roles, names[i]) != 0)
-            ret = ts_fail(err, errlen, "out of memory");
-    }
-    free(names);
-    return ret;
-}
-
-static int get_status(const json_t *obj, const char *where, char **status, int *has_status, char *err, size_t errlen)
-{
-    const char *s;
-
-    if (get_string(obj, "status", 0, where, &s, err, errlen) != 0)
-        return -1;
-    *has_status = s != NULL;
-    if (s == NULL)
-        return 0;
-    if (strcmp(s, "active") != 0 && strcmp(s, "disabled") != 0)
-        return ts_fail(err, errlen, "%s: status: expected \"active\" or \"disabled\"", where);
-    if ((*status = strdup(s)) == NULL)
-        return ts_fail(err, errlen, "out of memory");
-    return 0;
-}
-
-/* prefixes err (a message from a validator) with where */
-static int located(const char *where, char *err, size_t errlen)
-{
-    char inner[768];
-    snprintf(inner, sizeof(inner), "%s", err);
-    return ts_fail(err, errlen, "%s: %s", where, inner);
-}
-
 /* ---- parsing the three kinds of object ----------------------------------------------------------- */
 
 static int parse_role(json_t *obj, size_t index, ts_role_record_t *r, char *err, size_t errlen)
@@ -216,21 +69,21 @@ static int parse_role(json_t *obj, size_t index, ts_role_record_t *r, char *err,
     int ret = -1;
 
     snprintf(where, sizeof(where), "roles[%zu]", index);
-    if (check_fields(obj, fields, where, err, errlen) != 0 || get_string(obj, "name", 1, where, &name, err, errlen) != 0)
+    if (ts_apply__check_fields(obj, fields, where, err, errlen) != 0 || ts_apply__get_string(obj, "name", 1, where, &name, err, errlen) != 0)
         return -1;
     if (ts_oauth_check_role_name("name", name, err, errlen) != 0)
-        return located(where, err, errlen);
+        return ts_apply__located(where, err, errlen);
     snprintf(where, sizeof(where), "role '%s' (roles[%zu])", name, index);
-    if (get_string(obj, "description", 0, where, &description, err, errlen) != 0 ||
-        get_strings(obj, "scopes", TS_SCOPE_TOKENS_MAX, where, &scopes, &nscopes, NULL, err, errlen) != 0)
+    if (ts_apply__get_string(obj, "description", 0, where, &description, err, errlen) != 0 ||
+        ts_apply__get_strings(obj, "scopes", TS_SCOPE_TOKENS_MAX, where, &scopes, &nscopes, NULL, err, errlen) != 0)
         return -1;
     if ((description != NULL && ts_oauth_check_text("description", description, TS_ROLE_DESCRIPTION_MAX, err, errlen) != 0) ||
         ts_oauth_check_scope_list("scopes", scopes, nscopes, err, errlen) != 0) {
-        located(where, err, errlen);
+        ts_apply__located(where, err, errlen);
         goto exit;
     }
     if ((r->name = strdup(name)) == NULL || (description != NULL && (r->description = strdup(description)) == NULL) ||
-        push_all(&r->scopes, scopes, nscopes) != 0) {
+        ts_apply__push_all(&r->scopes, scopes, nscopes) != 0) {
         ts_fail(err, errlen, "out of memory");
         goto exit;
     }
@@ -245,17 +98,17 @@ static int client_record(const ts_client_metadata_t *md, const json_t *obj, cons
 {
     ts_client_record_t *c = &w->rec;
 
-    if (get_bool(obj, "skip_consent", 0, where, &c->skip_consent, err, errlen) != 0 ||
-        get_bool(obj, "may_introspect", 0, where, &c->may_introspect, err, errlen) != 0 ||
-        get_role_names(obj, where, &c->roles, err, errlen) != 0 ||
-        get_status(obj, where, &c->status, &w->has_status, err, errlen) != 0)
+    if (ts_apply__get_bool(obj, "skip_consent", 0, where, &c->skip_consent, err, errlen) != 0 ||
+        ts_apply__get_bool(obj, "may_introspect", 0, where, &c->may_introspect, err, errlen) != 0 ||
+        ts_apply__get_role_names(obj, where, &c->roles, err, errlen) != 0 ||
+        ts_apply__get_status(obj, where, &c->status, &w->has_status, err, errlen) != 0)
         return -1;
     if ((c->client_id = strdup(md->client_id)) == NULL ||
         (md->client_name != NULL && (c->client_name = strdup(md->client_name)) == NULL) ||
         (c->token_endpoint_auth_method = strdup(md->token_endpoint_auth_method)) == NULL ||
-        push_all(&c->grant_types, md->grant_types, md->num_grant_types) != 0 ||
-        push_all(&c->redirect_uris, md->redirect_uris, md->num_redirect_uris) != 0 ||
-        push_all(&c->post_logout_redirect_uris, md->post_logout_redirect_uris, md->num_post_logout_redirect_uris) != 0 ||
+        ts_apply__push_all(&c->grant_types, md->grant_types, md->num_grant_types) != 0 ||
+        ts_apply__push_all(&c->redirect_uris, md->redirect_uris, md->num_redirect_uris) != 0 ||
+        ts_apply__push_all(&c->post_logout_redirect_uris, md->post_logout_redirect_uris, md->num_post_logout_redirect_uris) != 0 ||
         (md->scope != NULL && ts_strlist_split(&c->scopes, md->scope, ' ') != 0) ||
         (md->default_scope != NULL && ts_strlist_split(&c->default_scopes, md->default_scope, ' ') != 0) ||
         (c->id_token_signed_response_alg = strdup(md->id_token_signed_response_alg != NULL ? md->id_token_signed_response_alg
@@ -282,23 +135,23 @@ static int parse_client(json_t *obj, size_t index, want_client_t *w, char *err, 
     int grants_given, ret = -1;
 
     snprintf(where, sizeof(where), "clients[%zu]", index);
-    if (check_fields(obj, fields, where, err, errlen) != 0 ||
-        get_string(obj, "client_id", 1, where, &md.client_id, err, errlen) != 0)
+    if (ts_apply__check_fields(obj, fields, where, err, errlen) != 0 ||
+        ts_apply__get_string(obj, "client_id", 1, where, &md.client_id, err, errlen) != 0)
         return -1;
     if (ts_oauth_check_client_id(md.client_id, err, errlen) != 0)
-        return located(where, err, errlen);
+        return ts_apply__located(where, err, errlen);
     snprintf(where, sizeof(where), "client '%s' (clients[%zu])", md.client_id, index);
-    if (get_string(obj, "client_name", 0, where, &md.client_name, err, errlen) != 0 ||
-        get_string(obj, "client_secret", 0, where, &md.client_secret, err, errlen) != 0 ||
-        get_string(obj, "token_endpoint_auth_method", 0, where, &md.token_endpoint_auth_method, err, errlen) != 0 ||
-        get_string(obj, "scope", 0, where, &md.scope, err, errlen) != 0 ||
-        get_string(obj, "default_scope", 0, where, &md.default_scope, err, errlen) != 0 ||
-        get_string(obj, "id_token_signed_response_alg", 0, where, &md.id_token_signed_response_alg, err, errlen) != 0 ||
-        get_bool(obj, "require_pkce", 1, where, &md.require_pkce, err, errlen) != 0 ||
-        get_strings(obj, "grant_types", 8, where, &grants, &md.num_grant_types, &grants_given, err, errlen) != 0 ||
-        get_strings(obj, "redirect_uris", TS_REDIRECT_URIS_MAX, where, &redirects, &md.num_redirect_uris, NULL, err, errlen) !=
+    if (ts_apply__get_string(obj, "client_name", 0, where, &md.client_name, err, errlen) != 0 ||
+        ts_apply__get_string(obj, "client_secret", 0, where, &md.client_secret, err, errlen) != 0 ||
+        ts_apply__get_string(obj, "token_endpoint_auth_method", 0, where, &md.token_endpoint_auth_method, err, errlen) != 0 ||
+        ts_apply__get_string(obj, "scope", 0, where, &md.scope, err, errlen) != 0 ||
+        ts_apply__get_string(obj, "default_scope", 0, where, &md.default_scope, err, errlen) != 0 ||
+        ts_apply__get_string(obj, "id_token_signed_response_alg", 0, where, &md.id_token_signed_response_alg, err, errlen) != 0 ||
+        ts_apply__get_bool(obj, "require_pkce", 1, where, &md.require_pkce, err, errlen) != 0 ||
+        ts_apply__get_strings(obj, "grant_types", 8, where, &grants, &md.num_grant_types, &grants_given, err, errlen) != 0 ||
+        ts_apply__get_strings(obj, "redirect_uris", TS_REDIRECT_URIS_MAX, where, &redirects, &md.num_redirect_uris, NULL, err, errlen) !=
             0 ||
-        get_strings(obj, "post_logout_redirect_uris", TS_REDIRECT_URIS_MAX, where, &logouts, &md.num_post_logout_redirect_uris,
+        ts_apply__get_strings(obj, "post_logout_redirect_uris", TS_REDIRECT_URIS_MAX, where, &logouts, &md.num_post_logout_redirect_uris,
                     NULL, err, errlen) != 0)
         goto exit;
     if (md.token_endpoint_auth_method == NULL)
@@ -322,7 +175,7 @@ static int parse_client(json_t *obj, size_t index, want_client_t *w, char *err, 
         md.access_token_ttl = (long)json_integer_value(ttl);
     }
     if (ts_oauth_check_client_metadata(&md, err, errlen) != 0) {
-        located(where, err, errlen);
+        ts_apply__located(where, err, errlen);
         goto exit;
     }
     ret = client_record(&md, obj, where, w, err, errlen);
@@ -341,21 +194,21 @@ static int parse_user(json_t *obj, size_t index, want_user_t *w, char *err, size
     char where[200];
 
     snprintf(where, sizeof(where), "users[%zu]", index);
-    if (check_fields(obj, fields, where, err, errlen) != 0 || get_string(obj, "username", 1, where, &username, err, errlen) != 0)
+    if (ts_apply__check_fields(obj, fields, where, err, errlen) != 0 || ts_apply__get_string(obj, "username", 1, where, &username, err, errlen) != 0)
         return -1;
     if (ts_oauth_check_username("username", username, err, errlen) != 0)
-        return located(where, err, errlen);
+        return ts_apply__located(where, err, errlen);
     snprintf(where, sizeof(where), "user '%s' (users[%zu])", username, index);
-    if (get_string(obj, "password", 0, where, &w->password, err, errlen) != 0 ||
-        get_string(obj, "email", 0, where, &email, err, errlen) != 0 || get_string(obj, "name", 0, where, &name, err, errlen) != 0)
+    if (ts_apply__get_string(obj, "password", 0, where, &w->password, err, errlen) != 0 ||
+        ts_apply__get_string(obj, "email", 0, where, &email, err, errlen) != 0 || ts_apply__get_string(obj, "name", 0, where, &name, err, errlen) != 0)
         return -1;
     if (w->password != NULL && (strlen(w->password) < PASSWORD_MIN || strlen(w->password) > TS_PASSWORD_MAX))
         return ts_fail(err, errlen, "%s: password: must have %d to %d characters", where, PASSWORD_MIN, TS_PASSWORD_MAX);
     if ((email != NULL && ts_oauth_check_email("email", email, err, errlen) != 0) ||
         (name != NULL && ts_oauth_check_text("name", name, NAME_MAX_CHARS, err, errlen) != 0))
-        return located(where, err, errlen);
-    if (get_role_names(obj, where, &u->roles, err, errlen) != 0 ||
-        get_status(obj, where, &u->status, &w->has_status, err, errlen) != 0)
+        return ts_apply__located(where, err, errlen);
+    if (ts_apply__get_role_names(obj, where, &u->roles, err, errlen) != 0 ||
+        ts_apply__get_status(obj, where, &u->status, &w->has_status, err, errlen) != 0)
         return -1;
     if ((u->username = strdup(username)) == NULL || (email != NULL && (u->email = strdup(email)) == NULL) ||
         (name != NULL && (u->name = strdup(name)) == NULL))
@@ -413,7 +266,7 @@ static int parse_plan(plan_t *p, char *err, size_t errlen)
     err[0] = '\0';
     if (!json_is_object(p->doc))
         return ts_fail(err, errlen, "the file must hold an object {\"roles\": [...], \"clients\": [...], \"users\": [...]}");
-    if (check_fields(p->doc, top, "the file", err, errlen) != 0) {
+    if (ts_apply__check_fields(p->doc, top, "the file", err, errlen) != 0) {
         char inner[256];
         snprintf(inner, sizeof(inner), "%s", err);
         return ts_fail(err, errlen, "%s (expected only roles, clients and users)", inner);
@@ -724,7 +577,7 @@ static int apply_plan(ts_pgconn_t *db, plan_t *p, char *err, size_t errlen)
         goto fail;
     return 0;
 located_fail:
-    located(where, err, errlen);
+    ts_apply__located(where, err, errlen);
 fail:
     rollback(db);
     return -1;
